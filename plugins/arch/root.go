@@ -1,0 +1,25 @@
+// Package arch is the command tree of kubectl-arch.
+package arch
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-katib/plugins/plugins/cmdutil"
+)
+
+// NewCmdArch builds `kubectl arch` and its subcommands.
+func NewCmdArch(streams genericiooptions.IOStreams) *cobra.Command {
+	cmd, _ := cmdutil.NewRoot("arch",
+		"Explain and draw the architecture of the cluster you are connected to",
+		`Show what the cluster you are connected to is made of: its control plane, etcd, nodes,
+API groups, resources, custom resources and the operators behind them, each explained in
+plain words and drawn as a diagram.`,
+		`  # The architecture of the current cluster
+  kubectl arch explain
+
+  # One component, with its live facts
+  kubectl arch explain kube-scheduler`,
+		streams)
+	return cmd
+}

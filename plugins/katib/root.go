@@ -1,0 +1,28 @@
+// Package katib is the command tree of kubectl-katib.
+package katib
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-katib/plugins/plugins/cmdutil"
+)
+
+// NewCmdKatib builds `kubectl katib` and its subcommands.
+func NewCmdKatib(streams genericiooptions.IOStreams) *cobra.Command {
+	cmd, _ := cmdutil.NewRoot("katib",
+		"Run Katib hyperparameter-tuning experiments client-side, on any cluster",
+		`Run Katib v1beta1 Experiments without the Katib operator.
+
+kubectl katib reads an unchanged Katib Experiment YAML, picks hyperparameters with Katib's
+search algorithms, creates each trial as a Job or Pod in your namespace, reads the metrics the
+trial prints to its log, and compares the trials. The experiment's state is kept in a ConfigMap
+in the same namespace, so a run can be resumed from any machine.`,
+		`  # Check an experiment file without a cluster
+  kubectl katib validate -f experiment.yaml
+
+  # Run it in namespace ml
+  kubectl katib run -f experiment.yaml -n ml`,
+		streams)
+	return cmd
+}
