@@ -8,9 +8,13 @@ import (
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
+// subcommands are added by each command's file in init, so commands live in files of their
+// own and the root never changes when one is added.
+var subcommands []func(*cmdutil.RootOptions) *cobra.Command
+
 // NewCmdArch builds `kubectl arch` and its subcommands.
 func NewCmdArch(streams genericiooptions.IOStreams) *cobra.Command {
-	cmd, _ := cmdutil.NewRoot("arch",
+	cmd, opts := cmdutil.NewRoot("arch",
 		"Explain and draw the architecture of the cluster you are connected to",
 		`Show what the cluster you are connected to is made of: its control plane, etcd, nodes,
 API groups, resources, custom resources and the operators behind them, each explained in
@@ -21,5 +25,8 @@ plain words and drawn as a diagram.`,
   # One component, with its live facts
   kubectl arch explain kube-scheduler`,
 		streams)
+	for _, newCmd := range subcommands {
+		cmd.AddCommand(newCmd(opts))
+	}
 	return cmd
 }

@@ -8,9 +8,13 @@ import (
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
+// subcommands are added by each command's file in init, so commands live in files of their
+// own and the root never changes when one is added.
+var subcommands []func(*cmdutil.RootOptions) *cobra.Command
+
 // NewCmdKatib builds `kubectl katib` and its subcommands.
 func NewCmdKatib(streams genericiooptions.IOStreams) *cobra.Command {
-	cmd, _ := cmdutil.NewRoot("katib",
+	cmd, opts := cmdutil.NewRoot("katib",
 		"Run Katib hyperparameter-tuning experiments client-side, on any cluster",
 		`Run Katib v1beta1 Experiments without the Katib operator.
 
@@ -24,5 +28,8 @@ in the same namespace, so a run can be resumed from any machine.`,
   # Run it in namespace ml
   kubectl katib run -f experiment.yaml -n ml`,
 		streams)
+	for _, newCmd := range subcommands {
+		cmd.AddCommand(newCmd(opts))
+	}
 	return cmd
 }
