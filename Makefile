@@ -78,3 +78,23 @@ clean: ## Remove build output (keeps the cluster and cached Kubernetes binaries)
 .PHONY: help
 help: ## List targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+# krew release tooling (hack/release.sh) and the pinned krew v0.5.0 tools from hack/tools.
+KREW_TOOLS := $(CURDIR)/.cache/tools/krew-v0.5.0
+
+.PHONY: release
+release: ## Cross-compile both plugins for 6 platforms into dist/, sha256 sums, fill krew-manifests/ (VERSION=vX.Y.Z)
+	VERSION=$(VERSION) GO=$(GO) hack/release.sh
+
+.PHONY: krew-tools
+krew-tools: ## Build krew and validate-krew-manifest (v0.5.0, pinned in hack/tools) into .cache/tools
+	@mkdir -p $(KREW_TOOLS)
+	cd hack/tools && $(GO) build -o $(KREW_TOOLS)/ sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
+
+.PHONY: validate-krew-manifests
+validate-krew-manifests: krew-tools ## Check krew-manifests/*.yaml with krew's own validator (structure, selectors)
+	@for m in krew-manifests/*.yaml; do $(KREW_TOOLS)/validate-krew-manifest -manifest $$m -skip-install || exit 1; done
+
+.PHONY: test-krew
+test-krew: ## Only the krew tests (release archives, validator, offline krew install); no cluster needed
+	$(GO) test -count=1 -tags e2e -timeout 30m -run 'TestKrew' ./test/e2e/... $(E2E_FLAGS)
