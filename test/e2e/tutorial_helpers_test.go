@@ -1,0 +1,123 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Images built and imported by hack/images.sh (`make images`).
+const (
+	trainerImage    = "localhost/kubectl-katib/mnist-trainer:v1"
+	echoMetricImage = "localhost/kubectl-katib/echo-metric:v1"
+)
+
+// kubectlIn runs kubectl with stdin and fails the test on a non-zero exit.
+func kubectlIn(t testing.TB, stdin []byte, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("kubectl", args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdin = bytes.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kubectl %v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// kubectlTB is the package's kubectl helper for callers that may be benchmarks.
+func kubectlTB(t testing.TB, args ...string) string {
+	t.Helper()
+	out, errOut, err := runKubectl(args...)
+	if err != nil {
+		t.Fatalf("kubectl %v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out, errOut)
+	}
+	return out
+}
+
+// freshNamespace creates a namespace with a random suffix and deletes it when the test ends,
+// so runs never see each other's Pods and a failed run leaves nothing behind for long.
+func freshNamespace(t testing.TB, prefix string) string {
+	t.Helper()
+	b := make([]byte, 3)
+	rand.Read(b)
+	ns := prefix + "-" + hex.EncodeToString(b)
+	kubectlTB(t, "create", "namespace", ns)
+	t.Cleanup(func() {
+		// Not waiting: the namespace controller finishes the deletion in the background.
+		if _, errOut, err := runKubectl("delete", "namespace", ns, "--wait=false"); err != nil {
+			t.Logf("deleting namespace %s: %v: %s", ns, err, errOut)
+		}
+	})
+	return ns
+}
+
+// podSpec is a single-container Pod that runs once, like the tutorial's mnistpod. It is
+// marshalled to JSON, which kubectl accepts as a manifest and which needs no YAML quoting, so
+// arguments reach the container byte for byte.
+func podSpec(name, image string, args []string) []byte {
+	pod := map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Pod",
+		"metadata":   map[string]any{"name": name},
+		"spec": map[string]any{
+			"restartPolicy": "Never",
+			"containers": []any{map[string]any{
+				"name":  "main",
+				"image": image,
+				// There is no registry: the image must already be in the node's containerd.
+				"imagePullPolicy": "Never",
+				"args":            args,
+			}},
+		},
+	}
+	b, err := json.Marshal(pod)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// waitForPhase waits until the Pod reaches phase, and on timeout fails with what the cluster
+// knows about the Pod, since "timed out" alone says nothing about why.
+func waitForPhase(t testing.TB, ns, pod, phase string, timeout time.Duration) {
+	t.Helper()
+	_, errOut, err := runKubectl("wait", "-n", ns, "pod/"+pod,
+		"--for=jsonpath={.status.phase}="+phase, "--timeout="+timeout.String())
+	if err == nil {
+		return
+	}
+	describe, _, _ := runKubectl("describe", "-n", ns, "pod", pod)
+	logs, _, _ := runKubectl("logs", "-n", ns, pod)
+	t.Fatalf("pod %s/%s did not reach %s within %s: %v %s\n--- describe:\n%s\n--- logs:\n%s",
+		ns, pod, phase, timeout, err, errOut, describe, logs)
+}
+
+var tutorialAccuracy = regexp.MustCompile(`(?m)^Accuracy at step (\d+): ([0-9.]+)$`)
+
+// accuracyLines returns every "Accuracy at step N: X" of a log, in order, as steps and values.
+func accuracyLines(log string) (steps []int, accs []float64) {
+	for _, m := range tutorialAccuracy.FindAllStringSubmatch(log, -1) {
+		s, err1 := strconv.Atoi(m[1])
+		a, err2 := strconv.ParseFloat(m[2], 64)
+		if err1 == nil && err2 == nil {
+			steps = append(steps, s)
+			accs = append(accs, a)
+		}
+	}
+	return steps, accs
+}
+
+// splitLines keeps empty lines, unlike strings.Fields, so a dropped or added line shows up.
+func splitLines(s string) []string {
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
