@@ -21,18 +21,24 @@ PIDS="$C/pids"
 export PATH="/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 GO="${GO:-go}"
 
-# Fixed loopback ports; kubeconfigs and tests rely on them.
-APISERVER_PORT=6443
-ETCD_CLIENT_PORT=2379
-ETCD_PEER_PORT=2380
-KCM_PORT=10257
-SCHED_PORT=10259
-KUBELET_PORT=10250
-KUBELET_HEALTHZ_PORT=10248
+# Loopback ports. A second cluster (another checkout) can run beside the first with
+# CLUSTER_PORT_OFFSET, CLUSTER_BRIDGE and CLUSTER_POD_CIDR set; the kubeconfigs carry the port.
+OFF="${CLUSTER_PORT_OFFSET:-0}"
+APISERVER_PORT=$((6443 + OFF))
+ETCD_CLIENT_PORT=$((2379 + OFF))
+ETCD_PEER_PORT=$((2380 + OFF))
+KCM_PORT=$((10257 + OFF))
+SCHED_PORT=$((10259 + OFF))
+KUBELET_PORT=$((10250 + OFF))
+KUBELET_HEALTHZ_PORT=$((10248 + OFF))
 SERVICE_CIDR=10.0.0.0/24
 SERVICE_IP=10.0.0.1
-POD_CIDR=10.88.0.0/16
-BRIDGE=cni0
+POD_CIDR="${CLUSTER_POD_CIDR:-10.88.0.0/16}"
+BRIDGE="${CLUSTER_BRIDGE:-cni0}"
+# Each kubelet removes pod cgroups it does not know under its root, so two clusters must never
+# share one.
+CGROUP_ROOT=/
+[ "$OFF" = 0 ] || CGROUP_ROOT="/kubectl-katib-$OFF"
 NODE=localhost
 PAUSE_IMAGE=localhost/kubectl-katib/pause:v1
 RESTRICTED_NS=katib-restricted
@@ -100,18 +106,42 @@ check_tools() {
   [ "${#SOCK}" -lt 100 ] || die "checkout path too long: the containerd socket $SOCK must stay under 100 characters (a unix socket limit)"
 }
 
-# Fails clearly when a port the cluster needs is taken by something that is not ours.
-check_ports() {
-  local p line busy=()
-  for p in $ETCD_CLIENT_PORT $ETCD_PEER_PORT $APISERVER_PORT $KCM_PORT $SCHED_PORT $KUBELET_PORT $KUBELET_HEALTHZ_PORT; do
+# Fails clearly when a port a component needs is taken; called only before starting that
+# component, so whatever holds the port is not ours.
+check_ports() { # component ports...
+  local name="$1" p line busy=()
+  shift
+  for p in "$@"; do
     line="$(ss -Hltnp "sport = :$p" 2>/dev/null | head -n1 || true)"
     [ -n "$line" ] || continue
-    busy+=("$p (${line##* })")
+    busy+=("127.0.0.1:$p held by ${line##* }")
   done
-  [ ${#busy[@]} -eq 0 ] || die "ports needed by the local cluster are in use by processes it did not start: ${busy[*]}. Stop them (or a cluster of another checkout with its own 'hack/cluster.sh down') and retry."
+  [ ${#busy[@]} -eq 0 ] || die "cannot start $name: ${busy[*]}, which this cluster did not start. Stop that process (for another checkout's cluster: its own 'hack/cluster.sh down'), or run this cluster with CLUSTER_PORT_OFFSET=<n>, then retry."
+}
+
+# Checks every port up front, so a busy port fails the start before anything was started.
+check_ports_of_missing() {
+  pid_of etcd >/dev/null || check_ports etcd "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT"
+  pid_of kube-apiserver >/dev/null || check_ports kube-apiserver "$APISERVER_PORT"
+  pid_of kube-controller-manager >/dev/null || check_ports kube-controller-manager "$KCM_PORT"
+  pid_of kube-scheduler >/dev/null || check_ports kube-scheduler "$SCHED_PORT"
+  pid_of kubelet >/dev/null || check_ports kubelet "$KUBELET_PORT" "$KUBELET_HEALTHZ_PORT"
 }
 
 cgroup_v2() { [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; }
+
+# The kubelet refuses a cgroupRoot that does not exist in every hierarchy.
+ensure_cgroup_root() {
+  [ "$CGROUP_ROOT" != / ] || return 0
+  local h
+  if cgroup_v2; then
+    mkdir -p "/sys/fs/cgroup$CGROUP_ROOT"
+  else
+    for h in /sys/fs/cgroup/*/; do
+      [ "$(stat -fc %T "$h" 2>/dev/null)" = cgroupfs ] && mkdir -p "$h${CGROUP_ROOT#/}" 2>/dev/null || true
+    done
+  fi
+}
 
 # ---------------------------------------------------------------------------------------------
 # Certificates, keys, tokens and kubeconfigs (created once, kept across restarts)
@@ -279,6 +309,7 @@ EOF
 
   local failv1=false
   cgroup_v2 && failv1=true
+  ensure_cgroup_root
   cat >"$C/kubelet/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -300,6 +331,7 @@ authorization:
   mode: AlwaysAllow
 containerRuntimeEndpoint: unix://$SOCK
 cgroupDriver: cgroupfs
+cgroupRoot: $CGROUP_ROOT
 # Kubernetes 1.35+ refuses cgroup v1 unless told otherwise; true on cgroup v2 hosts.
 failCgroupV1: $failv1
 failSwapOn: false
@@ -380,8 +412,12 @@ remove_bridge() {
   fi
 }
 
+# Runs with containerd up (it knows the sandboxes and their network namespaces) and nothing
+# else of the cluster running.
 clean_leftovers() {
-  unmount_under "$(kubelet_root)"
+  stop_pod_containers
+  unmount_under "$C/kubelet"
+  unmount_under "$C/containerd"
   cleanup_netns
   remove_bridge
   # IP allocations of pods that no longer exist would otherwise leak addresses.
@@ -422,6 +458,10 @@ wait_for() { # name timeout check...: waits until check succeeds or the componen
 
 start_containerd() {
   pid_of containerd >/dev/null && return 0
+  # A killed kubelet leaves its root dir bind-mounted on itself; containerd's sandbox /dev/shm
+  # mounts stay when pods were not stopped through the CRI.
+  unmount_under "$C/kubelet"
+  unmount_under "$C/containerd"
   mkdir -p "$C/containerd/root" "$C/containerd/state"
   start containerd containerd --config "$C/containerd/config.toml"
   wait_for containerd 30 ctr --address "$SOCK" version
@@ -429,6 +469,7 @@ start_containerd() {
 
 start_etcd() {
   pid_of etcd >/dev/null && return 0
+  check_ports etcd "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT"
   start etcd "$ETCD_BIN/etcd" --name local --data-dir "$C/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
     --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
@@ -441,6 +482,7 @@ start_etcd() {
 
 start_apiserver() {
   pid_of kube-apiserver >/dev/null && return 0
+  check_ports kube-apiserver "$APISERVER_PORT"
   start kube-apiserver "$K8S_BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
@@ -451,6 +493,7 @@ start_apiserver() {
     --service-account-issuer=https://kubernetes.default.svc \
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --kubelet-preferred-address-types=Hostname,InternalIP \
+    --endpoint-reconciler-type=none \
     --kubelet-certificate-authority="$PKI/ca.crt" \
     --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
     --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
@@ -461,6 +504,7 @@ start_apiserver() {
 
 start_controller_manager() {
   pid_of kube-controller-manager >/dev/null && return 0
+  check_ports kube-controller-manager "$KCM_PORT"
   local kcfg="$C/kube-controller-manager.kubeconfig"
   start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig="$kcfg" --authentication-kubeconfig="$kcfg" --authorization-kubeconfig="$kcfg" \
@@ -472,6 +516,7 @@ start_controller_manager() {
 
 start_scheduler() {
   pid_of kube-scheduler >/dev/null && return 0
+  check_ports kube-scheduler "$SCHED_PORT"
   local kcfg="$C/kube-scheduler.kubeconfig"
   start kube-scheduler "$K8S_BIN/kube-scheduler" \
     --kubeconfig="$kcfg" --authentication-kubeconfig="$kcfg" --authorization-kubeconfig="$kcfg" \
@@ -481,6 +526,7 @@ start_scheduler() {
 
 start_kubelet() {
   pid_of kubelet >/dev/null && return 0
+  check_ports kubelet "$KUBELET_PORT" "$KUBELET_HEALTHZ_PORT"
   mkdir -p "$(kubelet_root)"
   start kubelet "$K8S_BIN/kubelet" --config="$C/kubelet/config.yaml" \
     --kubeconfig="$C/kubelet.kubeconfig" --hostname-override="$NODE" \
@@ -594,19 +640,21 @@ cmd_up() {
     return 0
   fi
 
-  # Nothing of ours running means whatever holds the ports is someone else's; when part of
-  # the cluster still runs, only the missing parts are started below.
-  local c any=false
-  for c in "${COMPONENTS[@]}"; do pid_of "$c" >/dev/null && any=true; done
-  if ! $any; then
-    check_ports
-    clean_leftovers
-  fi
+  # When nothing of the cluster but (at most) containerd runs, whatever an earlier run left
+  # behind (pod containers, mounts, network namespaces, the bridge) is cleaned first; when
+  # more of it runs, only the missing parts are started.
+  local c others=false
+  for c in "${COMPONENTS[@]}"; do
+    [ "$c" = containerd ] && continue
+    pid_of "$c" >/dev/null && others=true
+  done
+  check_ports_of_missing
   gen_pki
   gen_kubeconfigs
   write_configs
 
   start_containerd
+  $others || clean_leftovers
   ensure_pause_image
   start_etcd
   start_apiserver
@@ -620,21 +668,34 @@ cmd_up() {
   echo "export KUBECONFIG=$C/admin.kubeconfig"
 }
 
-stop_pid() { # name: SIGTERM, then SIGKILL after a grace period
-  local name="$1" pid i
-  pid="$(pid_of "$name")" || { rm -f "$PIDS/$name.pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do
-    [ -d "/proc/$pid" ] || break
-    sleep 0.2
+stop_pids() { # grace-seconds name...: SIGTERM together, then SIGKILL after the grace period
+  local grace="$1" name pid i left
+  shift
+  local -A pids=()
+  for name in "$@"; do
+    if pid="$(pid_of "$name")"; then
+      pids[$name]="$pid"
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$PIDS/$name.pid"
+    fi
   done
-  if [ -d "/proc/$pid" ]; then
-    log "$name (pid $pid) did not stop within 20s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 0.5
-  fi
-  rm -f "$PIDS/$name.pid"
-  log "stopped $name (pid $pid)"
+  for i in $(seq 1 $((grace * 10))); do
+    left=false
+    for name in "${!pids[@]}"; do [ -d "/proc/${pids[$name]}" ] && left=true; done
+    $left || break
+    sleep 0.1
+  done
+  for name in "${!pids[@]}"; do
+    pid="${pids[$name]}"
+    if [ -d "/proc/$pid" ]; then
+      log "$name (pid $pid) did not stop within ${grace}s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      while [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do sleep 0.1; done
+    fi
+    rm -f "$PIDS/$name.pid"
+    log "stopped $name (pid $pid)"
+  done
 }
 
 # Pod containers outlive containerd (their shims are separate processes), so they are
@@ -644,14 +705,10 @@ stop_pod_containers() {
   record_netns
   local ctl=(ctr --address "$SOCK" -n k8s.io) id
   for id in $("${ctl[@]}" tasks ls -q 2>/dev/null); do
-    "${ctl[@]}" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    # delete --force kills the task and waits for it, one background job per container.
+    "${ctl[@]}" tasks delete --force "$id" >/dev/null 2>&1 &
   done
-  for id in $("${ctl[@]}" tasks ls -q 2>/dev/null); do
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-      "${ctl[@]}" tasks delete "$id" >/dev/null 2>&1 && break
-      sleep 0.3
-    done
-  done
+  wait
 }
 
 cmd_down() {
@@ -660,14 +717,18 @@ cmd_down() {
   check_root
   [ -d "$C" ] || { log "nothing to stop"; return 0; }
   bin_dirs
-  stop_pid kubelet
-  stop_pid kube-scheduler
-  stop_pid kube-controller-manager
-  stop_pid kube-apiserver
-  stop_pid etcd
-  stop_pod_containers
-  stop_pid containerd
-  clean_leftovers
+  stop_pids 20 kubelet kube-scheduler kube-controller-manager
+  # Open watches keep the API server draining for a long time; its state is in etcd.
+  stop_pids 5 kube-apiserver
+  stop_pids 20 etcd
+  if pid_of containerd >/dev/null; then
+    clean_leftovers
+  fi
+  stop_pids 20 containerd
+  unmount_under "$C/kubelet"
+  unmount_under "$C/containerd"
+  cleanup_netns
+  remove_bridge
   if $wipe; then
     rm -rf "$C"
     log "wiped $C"
