@@ -57,12 +57,13 @@ for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-
   data_files+=(--file "$mnist_dir/$f:/data/mnist/$f")
 done
 
-# Workloads run as an unprivileged user; everything they read is world-readable.
+# The images leave the user unset (root): a non-root user cannot even traverse / when containerd
+# creates snapshot directories 0700, which is what it does if it inherits a umask of 077.
 "$out/bin/imagebuild" --ref localhost/kubectl-katib/mnist-trainer:v1 --out "$out/mnist-trainer.tar" \
-  --file "$out/bin/trainer:/trainer:0755" "${data_files[@]}" --entrypoint /trainer --user 65532:65532 \
+  --file "$out/bin/trainer:/trainer:0755" "${data_files[@]}" --entrypoint /trainer \
   ${import[@]+"${import[@]}"} ${force[@]+"${force[@]}"}
 "$out/bin/imagebuild" --ref localhost/kubectl-katib/echo-metric:v1 --out "$out/echo-metric.tar" \
-  --file "$out/bin/echo-metric:/echo-metric:0755" --entrypoint /echo-metric --user 65532:65532 \
+  --file "$out/bin/echo-metric:/echo-metric:0755" --entrypoint /echo-metric \
   ${import[@]+"${import[@]}"} ${force[@]+"${force[@]}"}
 
 if [ ${#import[@]} -gt 0 ]; then

@@ -26,8 +26,8 @@ const (
 // copy that ships inside the GoMNIST module in the local module cache, so `go run` works too.
 func findDataDir(flagValue string) (string, error) {
 	if flagValue != "" {
-		if !hasMNIST(flagValue) {
-			return "", fmt.Errorf("--data-dir %s does not contain the MNIST files (%s and three others)", flagValue, trainFile)
+		if _, err := os.Stat(filepath.Join(flagValue, trainFile)); err != nil {
+			return "", fmt.Errorf("--data-dir %s does not hold the MNIST files (%s and three others): %w", flagValue, trainFile, err)
 		}
 		return flagValue, nil
 	}

@@ -4,9 +4,11 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -87,19 +89,53 @@ func podSpec(name, image string, args []string) []byte {
 	return b
 }
 
-// waitForPhase waits until the Pod reaches phase, and on timeout fails with what the cluster
-// knows about the Pod, since "timed out" alone says nothing about why.
+// waitForPhase waits with `kubectl wait --for=jsonpath={.status.phase}=PHASE` until the Pod
+// reaches phase. A second wait watches for the other terminal phase, so a Pod that fails while
+// the test expects success (or the reverse) is reported at once instead of after the timeout,
+// together with what the cluster knows about it.
 func waitForPhase(t testing.TB, ns, pod, phase string, timeout time.Duration) {
 	t.Helper()
-	_, errOut, err := runKubectl("wait", "-n", ns, "pod/"+pod,
-		"--for=jsonpath={.status.phase}="+phase, "--timeout="+timeout.String())
-	if err == nil {
-		return
+	phases := []string{phase}
+	switch phase {
+	case "Succeeded":
+		phases = append(phases, "Failed")
+	case "Failed":
+		phases = append(phases, "Succeeded")
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		phase, stderr string
+		err           error
+	}
+	results := make(chan result, len(phases))
+	for _, p := range phases {
+		go func() {
+			cmd := exec.CommandContext(ctx, "kubectl", "wait", "-n", ns, "pod/"+pod,
+				"--for=jsonpath={.status.phase}="+p, "--timeout="+timeout.String())
+			var errOut bytes.Buffer
+			cmd.Stderr = &errOut
+			err := cmd.Run()
+			results <- result{p, errOut.String(), err}
+		}()
+	}
+	var failures []string
+	for range phases {
+		r := <-results
+		if r.err == nil && r.phase == phase {
+			return
+		}
+		if r.err == nil {
+			failures = append(failures, "the Pod ended in phase "+r.phase)
+			break
+		}
+		failures = append(failures, fmt.Sprintf("waiting for %s: %v %s", r.phase, r.err, strings.TrimSpace(r.stderr)))
+	}
+	cancel()
 	describe, _, _ := runKubectl("describe", "-n", ns, "pod", pod)
 	logs, _, _ := runKubectl("logs", "-n", ns, pod)
-	t.Fatalf("pod %s/%s did not reach %s within %s: %v %s\n--- describe:\n%s\n--- logs:\n%s",
-		ns, pod, phase, timeout, err, errOut, describe, logs)
+	t.Fatalf("pod %s/%s did not reach %s within %s: %s\n--- describe:\n%s\n--- logs:\n%s",
+		ns, pod, phase, timeout, strings.Join(failures, "; "), describe, logs)
 }
 
 var tutorialAccuracy = regexp.MustCompile(`(?m)^Accuracy at step (\d+): ([0-9.]+)$`)

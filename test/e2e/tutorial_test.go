@@ -52,7 +52,7 @@ func TestEchoMetricPodLogs(t *testing.T) {
 	values := []string{
 		`a "double" and 'single' quoted value`,
 		`back\slash and \n not a newline`,
-		`dollar $HOME, ${HOME} and $$`,
+		`dollar $HOME, ${HOME} and $(NOT_AN_ENV_VAR)`,
 		"a real\nnewline",
 		"--looks-like-a-flag",
 		"unicode: ünïcødé ✓",
@@ -65,6 +65,20 @@ func TestEchoMetricPodLogs(t *testing.T) {
 	want := "accuracy=0.75\nloss=0.5\n" + strings.Join(values, "\n") + "\n"
 	if got != want {
 		t.Fatalf("logs differ\n got: %q\nwant: %q", got, want)
+	}
+}
+
+// TestKubernetesExpandsDollarsInArgs pins down the one rewrite Kubernetes itself applies to
+// container args: "$(NAME)" becomes the value of the container's env var NAME and "$$" becomes
+// "$". Whoever renders trial templates into args has to know this.
+func TestKubernetesExpandsDollarsInArgs(t *testing.T) {
+	ns := freshNamespace(t, "echo-dollar")
+	pod := podSpec("dollar", echoMetricImage, []string{"--", "lr=$(LR)", "cost: $$5", "$(UNSET)"})
+	pod = []byte(strings.Replace(string(pod), `"imagePullPolicy"`, `"env":[{"name":"LR","value":"0.01"}],"imagePullPolicy"`, 1))
+	kubectlIn(t, pod, "apply", "-n", ns, "-f", "-")
+	waitForPhase(t, ns, "dollar", "Succeeded", time.Minute)
+	if got, want := kubectl(t, "logs", "-n", ns, "dollar"), "lr=0.01\ncost: $5\n$(UNSET)\n"; got != want {
+		t.Fatalf("logs %q, want %q", got, want)
 	}
 }
 
