@@ -1,0 +1,696 @@
+// Package validation checks a Katib v1beta1 Experiment before anything is created: Katib's
+// validating webhook rules (pkg/webhook/v1beta1/experiment/validator), minus those only an
+// operator needs (the namespace label, the suggestion and collector config maps), plus the
+// obvious ones Katib misses, plus what a client-side run cannot do. Every problem is
+// reported at once, each with its field path.
+package validation
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/experiment"
+	"github.com/kubectl-katib/plugins/pkg/suggest"
+)
+
+var (
+	specPath             = field.NewPath("spec")
+	objectivePath        = specPath.Child("objective")
+	algorithmPath        = specPath.Child("algorithm")
+	earlyStoppingPath    = specPath.Child("earlyStopping")
+	parametersPath       = specPath.Child("parameters")
+	trialTemplatePath    = specPath.Child("trialTemplate")
+	trialParametersPath  = trialTemplatePath.Child("trialParameters")
+	trialSpecPath        = trialTemplatePath.Child("trialSpec")
+	metricsCollectorPath = specPath.Child("metricsCollectorSpec")
+)
+
+// Katib's trial template syntax (pkg/controller.v1beta1/consts).
+var (
+	paramPlaceholder = regexp.MustCompile(`\$\{trialParameters\..+?\}`)
+	metaReference    = regexp.MustCompile(`^\$\{trialSpec\.(.+?)\}$`)
+	metaIndexed      = regexp.MustCompile(`^(.+)\[(.+)]$`)
+)
+
+// MaxNameLength keeps "<experiment>-<8 random characters>" trial names within the 63
+// characters of a label value and a Job name.
+const MaxNameLength = utilvalidation.DNS1035LabelMaxLength - 9
+
+// katibAlgorithms are the search algorithms Katib ships, with the reason for those that
+// will never run client-side; the others are "not available yet" until pkg/suggest has them.
+var katibAlgorithms = map[string]string{
+	"random": "", "grid": "", "tpe": "", "multivariate-tpe": "", "cmaes": "", "sobol": "",
+	"hyperband": "", "bayesianoptimization": "",
+	"enas":  "neural architecture search is not run client-side",
+	"darts": "neural architecture search is not run client-side",
+	"pbt": "population based training exchanges checkpoints between trials through a volume " +
+		"Katib's suggestion service mounts, which a client-side run does not have",
+}
+
+var katibEarlyStoppers = []string{"medianstop"}
+
+// Validate returns every problem of a defaulted experiment, each with its field path.
+// Validate after SetDefaults: the rules assume Katib's defaults (success conditions,
+// metric strategies, the metrics collector) are in place, as Katib's webhook does.
+func Validate(e *experiment.Experiment) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateName(e)...)
+	errs = append(errs, validateCounts(&e.Spec)...)
+	errs = append(errs, validateObjective(e.Spec.Objective)...)
+	errs = append(errs, validateAlgorithm(&e.Spec)...)
+	errs = append(errs, validateEarlyStopping(&e.Spec)...)
+	errs = append(errs, validateResumePolicy(e.Spec.ResumePolicy)...)
+	errs = append(errs, validateParameters(&e.Spec)...)
+	errs = append(errs, validateTrialTemplate(e)...)
+	errs = append(errs, validateMetricsCollector(e.Spec.MetricsCollectorSpec)...)
+	return errs
+}
+
+// InvalidError is an experiment that failed validation. It exits with code 2 (invalid
+// input) through pkg/exitcode.
+type InvalidError struct {
+	Name string
+	Errs field.ErrorList
+}
+
+func (e *InvalidError) Error() string {
+	var b strings.Builder
+	n := len(e.Errs)
+	plural := "s"
+	if n == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(&b, "experiment %q is invalid (%d problem%s):", e.Name, n, plural)
+	for _, fe := range e.Errs {
+		b.WriteString("\n  " + fe.Error())
+	}
+	b.WriteString("\nfix the fields above and check the file again with `kubectl katib validate -f FILE`; nothing was created")
+	return b.String()
+}
+
+// ValidateAll is Validate as one error (nil when valid): one line per problem and a hint
+// of what to do, carrying exit code 2.
+func ValidateAll(e *experiment.Experiment) error {
+	errs := Validate(e)
+	if len(errs) == 0 {
+		return nil
+	}
+	return exitcode.WithCode(exitcode.Usage, &InvalidError{Name: e.Name, Errs: errs})
+}
+
+// AsInvalid returns the validation problems carried by err, if it came from ValidateAll.
+func AsInvalid(err error) (*InvalidError, bool) {
+	var ie *InvalidError
+	ok := errors.As(err, &ie)
+	return ie, ok
+}
+
+func validateName(e *experiment.Experiment) field.ErrorList {
+	path := field.NewPath("metadata", "name")
+	if e.Name == "" {
+		return field.ErrorList{field.Required(path, "name the experiment (metadata.name, or --name on kubectl katib run)")}
+	}
+	if msgs := utilvalidation.IsDNS1035Label(e.Name); len(msgs) > 0 {
+		return field.ErrorList{field.Invalid(path, e.Name, strings.Join(msgs, "; "))}
+	}
+	if len(e.Name) > MaxNameLength {
+		return field.ErrorList{field.TooLong(path, e.Name, MaxNameLength)}
+	}
+	return nil
+}
+
+func validateCounts(s *experiment.ExperimentSpec) field.ErrorList {
+	var errs field.ErrorList
+	if s.MaxFailedTrialCount != nil && *s.MaxFailedTrialCount < 0 {
+		errs = append(errs, field.Invalid(specPath.Child("maxFailedTrialCount"), *s.MaxFailedTrialCount, "should not be less than 0"))
+	}
+	if s.MaxTrialCount != nil && *s.MaxTrialCount <= 0 {
+		errs = append(errs, field.Invalid(specPath.Child("maxTrialCount"), *s.MaxTrialCount, "must be greater than 0"))
+	}
+	if s.ParallelTrialCount != nil && *s.ParallelTrialCount <= 0 {
+		errs = append(errs, field.Invalid(specPath.Child("parallelTrialCount"), *s.ParallelTrialCount, "must be greater than 0"))
+	}
+	if s.MaxFailedTrialCount != nil && s.MaxTrialCount != nil && *s.MaxFailedTrialCount > *s.MaxTrialCount {
+		errs = append(errs, field.Invalid(specPath.Child("maxFailedTrialCount"), *s.MaxFailedTrialCount,
+			"should be less than or equal to spec.maxTrialCount"))
+	}
+	if s.ParallelTrialCount != nil && s.MaxTrialCount != nil && *s.ParallelTrialCount > *s.MaxTrialCount {
+		errs = append(errs, field.Invalid(specPath.Child("parallelTrialCount"), *s.ParallelTrialCount,
+			"should be less than or equal to spec.maxTrialCount"))
+	}
+	return errs
+}
+
+func validateObjective(obj *experiment.ObjectiveSpec) field.ErrorList {
+	if obj == nil {
+		return field.ErrorList{field.Required(objectivePath, "say which metric to optimise: type (minimize or maximize) and objectiveMetricName")}
+	}
+	var errs field.ErrorList
+	if obj.Type != experiment.ObjectiveTypeMinimize && obj.Type != experiment.ObjectiveTypeMaximize {
+		if obj.Type == "" {
+			errs = append(errs, field.Required(objectivePath.Child("type"), "must be minimize or maximize"))
+		} else {
+			errs = append(errs, field.NotSupported(objectivePath.Child("type"), string(obj.Type),
+				[]string{string(experiment.ObjectiveTypeMinimize), string(experiment.ObjectiveTypeMaximize)}))
+		}
+	}
+	if obj.Goal != nil && (math.IsNaN(*obj.Goal) || math.IsInf(*obj.Goal, 0)) {
+		errs = append(errs, field.Invalid(objectivePath.Child("goal"), fmt.Sprint(*obj.Goal), "must be a finite number"))
+	}
+	if obj.ObjectiveMetricName == "" {
+		errs = append(errs, field.Required(objectivePath.Child("objectiveMetricName"), "name the metric the trials print (e.g. accuracy)"))
+	}
+	seen := map[string]bool{obj.ObjectiveMetricName: true}
+	for i, name := range obj.AdditionalMetricNames {
+		p := objectivePath.Child("additionalMetricNames").Index(i)
+		switch {
+		case name == "":
+			errs = append(errs, field.Required(p, "must not be empty"))
+		case name == obj.ObjectiveMetricName:
+			errs = append(errs, field.Invalid(p, name, "should not contain spec.objective.objectiveMetricName"))
+		case seen[name]:
+			errs = append(errs, field.Duplicate(p, name))
+		}
+		seen[name] = true
+	}
+	for i, st := range obj.MetricStrategies {
+		p := objectivePath.Child("metricStrategies").Index(i)
+		if !seen[st.Name] {
+			errs = append(errs, field.Invalid(p.Child("name"), st.Name,
+				"is neither the objective metric nor an additional metric; fix the name or add it to spec.objective.additionalMetricNames"))
+		}
+		switch st.Value {
+		case experiment.ExtractByMin, experiment.ExtractByMax, experiment.ExtractByLatest:
+		default:
+			errs = append(errs, field.NotSupported(p.Child("value"), string(st.Value), []string{"min", "max", "latest"}))
+		}
+	}
+	return errs
+}
+
+// UnsupportedAlgorithmReason says why a named search algorithm cannot run client-side, or
+// "" when it can.
+func UnsupportedAlgorithmReason(name string) string {
+	if suggest.Known(name) {
+		return ""
+	}
+	available := strings.Join(suggest.Names(), ", ")
+	reason, isKatib := katibAlgorithms[name]
+	switch {
+	case reason != "":
+		return reason
+	case isKatib:
+		return fmt.Sprintf("Katib's %s algorithm is not available client-side yet; use one of: %s", name, available)
+	default:
+		return fmt.Sprintf("not a Katib algorithm; use one of: %s", available)
+	}
+}
+
+func validateAlgorithm(s *experiment.ExperimentSpec) field.ErrorList {
+	if s.Algorithm == nil {
+		return field.ErrorList{field.Required(algorithmPath, fmt.Sprintf("choose a search algorithm: algorithmName one of %s", strings.Join(suggest.Names(), ", ")))}
+	}
+	name := s.Algorithm.AlgorithmName
+	if name == "" {
+		return field.ErrorList{field.Required(algorithmPath.Child("algorithmName"), fmt.Sprintf("choose one of %s", strings.Join(suggest.Names(), ", ")))}
+	}
+	if reason := UnsupportedAlgorithmReason(name); reason != "" {
+		return field.ErrorList{notSupported(algorithmPath.Child("algorithmName"), name, reason)}
+	}
+	return suggest.ValidateSettings(s, algorithmPath)
+}
+
+func validateEarlyStopping(s *experiment.ExperimentSpec) field.ErrorList {
+	es := s.EarlyStopping
+	if es == nil {
+		return nil
+	}
+	p := earlyStoppingPath.Child("algorithmName")
+	if es.AlgorithmName == "" {
+		return field.ErrorList{field.Required(p, "name the early stopping algorithm (Katib's is medianstop), or remove spec.earlyStopping")}
+	}
+	if !suggest.KnownEarlyStopper(es.AlgorithmName) {
+		for _, k := range katibEarlyStoppers {
+			if k == es.AlgorithmName {
+				return field.ErrorList{notSupported(p, es.AlgorithmName, fmt.Sprintf(
+					"Katib's %s early stopping is not available client-side yet; remove spec.earlyStopping to run every trial to its end", es.AlgorithmName))}
+			}
+		}
+		return field.ErrorList{notSupported(p, es.AlgorithmName, "not a Katib early stopping algorithm (Katib's is medianstop); fix the name or remove spec.earlyStopping")}
+	}
+	return suggest.ValidateEarlyStoppingSettings(s, earlyStoppingPath)
+}
+
+func validateResumePolicy(r experiment.ResumePolicyType) field.ErrorList {
+	switch r {
+	case "", experiment.NeverResume, experiment.LongRunning, experiment.FromVolume:
+		return nil
+	}
+	return field.ErrorList{field.NotSupported(specPath.Child("resumePolicy"), string(r),
+		[]string{string(experiment.NeverResume), string(experiment.LongRunning), string(experiment.FromVolume)})}
+}
+
+// notSupported is field.NotSupported with a reason instead of the list of valid values.
+func notSupported(p *field.Path, value, reason string) *field.Error {
+	return &field.Error{Type: field.ErrorTypeNotSupported, Field: p.String(), BadValue: value, Detail: reason}
+}
+
+func validateParameters(s *experiment.ExperimentSpec) field.ErrorList {
+	var errs field.ErrorList
+	if s.NasConfig != nil {
+		errs = append(errs, field.Forbidden(specPath.Child("nasConfig"), "neural architecture search is not run client-side; tune hyperparameters with spec.parameters instead"))
+	}
+	if len(s.Parameters) == 0 {
+		if s.NasConfig == nil {
+			errs = append(errs, field.Required(parametersPath, "list the hyperparameters to tune, each with a name, parameterType and feasibleSpace"))
+		}
+		return errs
+	}
+	names := map[string]int{}
+	for i := range s.Parameters {
+		errs = append(errs, validateParameter(parametersPath.Index(i), &s.Parameters[i])...)
+		name := s.Parameters[i].Name
+		if first, dup := names[name]; dup && name != "" {
+			errs = append(errs, field.Duplicate(parametersPath.Index(i).Child("name"), fmt.Sprintf("%s (also spec.parameters[%d])", name, first)))
+		} else {
+			names[name] = i
+		}
+	}
+	return errs
+}
+
+func validateParameter(p *field.Path, param *experiment.ParameterSpec) field.ErrorList {
+	var errs field.ErrorList
+	fs := param.FeasibleSpace
+	fsPath := p.Child("feasibleSpace")
+	if param.Name == "" {
+		errs = append(errs, field.Required(p.Child("name"), "name the parameter; trialParameters refer to it by this name"))
+	}
+	switch param.FeasibleSpace.Distribution {
+	case "", experiment.DistributionUniform, experiment.DistributionLogUniform, experiment.DistributionNormal, experiment.DistributionLogNormal:
+	default:
+		errs = append(errs, field.NotSupported(fsPath.Child("distribution"), string(fs.Distribution),
+			[]string{string(experiment.DistributionUniform), string(experiment.DistributionLogUniform), string(experiment.DistributionNormal), string(experiment.DistributionLogNormal)}))
+	}
+	switch param.ParameterType {
+	case experiment.ParameterTypeDouble, experiment.ParameterTypeInt:
+		isInt := param.ParameterType == experiment.ParameterTypeInt
+		if len(fs.List) > 0 {
+			errs = append(errs, field.Invalid(fsPath.Child("list"), fs.List,
+				fmt.Sprintf("feasibleSpace.list is not supported for parameterType: %s; give min and max, or make the parameter discrete or categorical", param.ParameterType)))
+		}
+		lo, okLo := parseBound(fsPath.Child("min"), fs.Min, isInt, &errs)
+		hi, okHi := parseBound(fsPath.Child("max"), fs.Max, isInt, &errs)
+		if okLo && okHi && lo > hi {
+			// Equal bounds are allowed: they fix the value (Katib's hyperband example does so).
+			errs = append(errs, field.Invalid(fsPath.Child("min"), fs.Min, fmt.Sprintf("must not be greater than feasibleSpace.max (%s)", fs.Max)))
+		}
+		if fs.Step != "" {
+			step, err := strconv.ParseFloat(fs.Step, 64)
+			switch {
+			case err != nil || math.IsNaN(step) || math.IsInf(step, 0):
+				errs = append(errs, field.Invalid(fsPath.Child("step"), fs.Step, "must be a number"))
+			case step <= 0:
+				errs = append(errs, field.Invalid(fsPath.Child("step"), fs.Step, "must be greater than 0"))
+			case isInt && step != math.Trunc(step):
+				errs = append(errs, field.Invalid(fsPath.Child("step"), fs.Step, "must be a whole number for an int parameter"))
+			}
+		}
+		if okLo && lo <= 0 && (fs.Distribution == experiment.DistributionLogUniform || fs.Distribution == experiment.DistributionLogNormal) {
+			errs = append(errs, field.Invalid(fsPath.Child("min"), fs.Min,
+				fmt.Sprintf("must be greater than 0 for distribution %s, which samples the logarithm", fs.Distribution)))
+		}
+	case experiment.ParameterTypeCategorical, experiment.ParameterTypeDiscrete:
+		if fs.Max != "" || fs.Min != "" || fs.Step != "" {
+			errs = append(errs, field.Invalid(fsPath, fmt.Sprintf("min=%q max=%q step=%q", fs.Min, fs.Max, fs.Step),
+				fmt.Sprintf("feasibleSpace .max, .min and .step is not supported for parameterType: %s; list the values in feasibleSpace.list", param.ParameterType)))
+		}
+		if len(fs.List) == 0 {
+			errs = append(errs, field.Required(fsPath.Child("list"), fmt.Sprintf("list the values a %s parameter takes", param.ParameterType)))
+		}
+		if param.ParameterType == experiment.ParameterTypeDiscrete {
+			for i, v := range fs.List {
+				if _, err := strconv.ParseFloat(v, 64); err != nil {
+					errs = append(errs, field.Invalid(fsPath.Child("list").Index(i), v, "must be a number for a discrete parameter; use parameterType categorical for strings"))
+				}
+			}
+		}
+	case "":
+		errs = append(errs, field.Required(p.Child("parameterType"), "must be double, int, discrete or categorical"))
+	default:
+		errs = append(errs, field.NotSupported(p.Child("parameterType"), string(param.ParameterType),
+			[]string{string(experiment.ParameterTypeDouble), string(experiment.ParameterTypeInt), string(experiment.ParameterTypeDiscrete), string(experiment.ParameterTypeCategorical)}))
+	}
+	return errs
+}
+
+func parseBound(p *field.Path, s string, isInt bool, errs *field.ErrorList) (float64, bool) {
+	if s == "" {
+		*errs = append(*errs, field.Required(p, "feasibleSpace.min and feasibleSpace.max must both be set for a double or int parameter"))
+		return 0, false
+	}
+	if isInt {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			*errs = append(*errs, field.Invalid(p, s, "must be a whole number for an int parameter"))
+			return 0, false
+		}
+		return float64(v), true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		*errs = append(*errs, field.Invalid(p, s, "must be a number"))
+		return 0, false
+	}
+	return v, true
+}
+
+// metaKeys are the trial metadata a trialParameter may refer to (${trialSpec.Name} ...).
+var metaKeys = []string{"Name", "Namespace", "Kind", "APIVersion"}
+
+// IsMetaReference reports whether a trialParameter reference is trial metadata:
+// ${trialSpec.Name|Namespace|Kind|APIVersion} or ${trialSpec.Labels[key]|Annotations[key]}.
+func IsMetaReference(ref string) bool {
+	m := metaReference.FindStringSubmatch(ref)
+	if m == nil {
+		return false
+	}
+	for _, k := range metaKeys {
+		if m[1] == k {
+			return true
+		}
+	}
+	sub := metaIndexed.FindStringSubmatch(m[1])
+	return sub != nil && (sub[1] == "Labels" || sub[1] == "Annotations")
+}
+
+func validateTrialTemplate(e *experiment.Experiment) field.ErrorList {
+	t := e.Spec.TrialTemplate
+	if t == nil {
+		return field.ErrorList{field.Required(trialTemplatePath, "give the trial workload: trialSpec (a batch/v1 Job or v1 Pod) and the trialParameters it uses")}
+	}
+	var errs field.ErrorList
+	switch {
+	case t.TrialSpec == nil && t.ConfigMap == nil:
+		return append(errs, field.Required(trialSpecPath, "spec.trialTemplate.trialSpec or spec.trialTemplate.configMap must be specified"))
+	case t.TrialSpec != nil && t.ConfigMap != nil:
+		return append(errs, field.Forbidden(trialTemplatePath.Child("configMap"), "only one of spec.trialTemplate.trialSpec or spec.trialTemplate.configMap can be specified"))
+	}
+	if t.ConfigMap != nil {
+		cm := t.ConfigMap
+		if cm.ConfigMapName == "" || cm.TemplatePath == "" {
+			errs = append(errs, field.Required(trialTemplatePath.Child("configMap"), "configMapName and templatePath must be specified"))
+		}
+	}
+	if t.TrialParameters == nil {
+		errs = append(errs, field.Required(trialParametersPath, "map each ${trialParameters.NAME} of the template to a parameter (reference: PARAMETER)"))
+	}
+	errs = append(errs, validateTrialParameters(e)...)
+	if t.TrialSpec == nil {
+		// The template lives in a ConfigMap: what depends on its content is checked once the
+		// engine has read it (see Notes).
+		return errs
+	}
+	// The workload-dependent rules need the success/failure conditions Katib defaults for
+	// Jobs (and we for Pods); a missing one means an unsupported kind or no defaulting.
+	errs = append(errs, validateTrialSpec(t)...)
+	return errs
+}
+
+func validateTrialParameters(e *experiment.Experiment) field.ErrorList {
+	t := e.Spec.TrialTemplate
+	var errs field.ErrorList
+	params := map[string]bool{}
+	for _, p := range e.Spec.Parameters {
+		params[p.Name] = true
+	}
+	names := map[string]bool{}
+	refs := map[string]bool{}
+	var template string
+	if t.TrialSpec != nil {
+		b, _ := json.Marshal(t.TrialSpec.Object)
+		template = string(b)
+	}
+	for i, tp := range t.TrialParameters {
+		p := trialParametersPath.Index(i)
+		if tp.Name == "" {
+			errs = append(errs, field.Required(p.Child("name"), "name the placeholder: NAME in ${trialParameters.NAME}"))
+		} else if strings.ContainsAny(tp.Name, "{}") {
+			errs = append(errs, field.Invalid(p.Child("name"), tp.Name, "must not contain '{' or '}'; give NAME of ${trialParameters.NAME}"))
+		}
+		if tp.Reference == "" {
+			errs = append(errs, field.Required(p.Child("reference"), "name the parameter (spec.parameters[].name) or the trial metadata (${trialSpec.Name}) it stands for"))
+		}
+		if tp.Name != "" {
+			if names[tp.Name] {
+				errs = append(errs, field.Duplicate(p.Child("name"), tp.Name))
+			}
+			names[tp.Name] = true
+		}
+		if tp.Reference != "" {
+			if refs[tp.Reference] {
+				// Katib rejects two placeholders for one value; use the same placeholder twice.
+				errs = append(errs, field.Invalid(p.Child("reference"), tp.Reference,
+					"is already referenced by another trialParameter; use that placeholder in both places"))
+			}
+			refs[tp.Reference] = true
+			switch {
+			case IsMetaReference(tp.Reference):
+			case strings.HasPrefix(tp.Reference, "${"):
+				errs = append(errs, field.Invalid(p.Child("reference"), tp.Reference,
+					"is not trial metadata; use ${trialSpec.Name}, ${trialSpec.Namespace}, ${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[KEY]} or ${trialSpec.Annotations[KEY]}"))
+			case !params[tp.Reference] && len(e.Spec.Parameters) > 0:
+				errs = append(errs, field.Invalid(p.Child("reference"), tp.Reference,
+					fmt.Sprintf("is not a parameter; use one of %s or trial metadata such as ${trialSpec.Name}", strings.Join(sortedKeys(params), ", "))))
+			}
+		}
+		if t.TrialSpec != nil && tp.Name != "" && !strings.Contains(template, "${trialParameters."+tp.Name+"}") {
+			errs = append(errs, field.Invalid(p.Child("name"), tp.Name,
+				fmt.Sprintf("${trialParameters.%s} does not appear in spec.trialTemplate.trialSpec; use it there or remove this trialParameter", tp.Name)))
+		}
+	}
+	if t.TrialSpec != nil {
+		var missing []string
+		seen := map[string]bool{}
+		for _, ph := range paramPlaceholder.FindAllString(template, -1) {
+			name := strings.TrimSuffix(strings.TrimPrefix(ph, "${trialParameters."), "}")
+			if !names[name] && !seen[name] {
+				missing = append(missing, ph)
+				seen[name] = true
+			}
+		}
+		if len(missing) > 0 {
+			errs = append(errs, field.Invalid(trialSpecPath, strings.Join(missing, ", "),
+				"has placeholders without a trialParameter; add them to spec.trialTemplate.trialParameters with the parameter they stand for"))
+		}
+	}
+	return errs
+}
+
+func validateTrialSpec(t *experiment.TrialTemplate) field.ErrorList {
+	var errs field.ErrorList
+	spec := t.TrialSpec
+	apiVersion, kind := spec.GetAPIVersion(), spec.GetKind()
+	if apiVersion == "" || kind == "" {
+		errs = append(errs, field.Required(trialSpecPath, "apiVersion and kind must be specified (batch/v1 Job or v1 Pod)"))
+		return errs
+	}
+	if spec.GetName() != "" || spec.GetNamespace() != "" {
+		errs = append(errs, field.Forbidden(trialSpecPath.Child("metadata"),
+			"metadata.name and metadata.namespace in spec.trialTemplate must be omitted; each trial gets its own name in the experiment's namespace"))
+	}
+	supported := (apiVersion == experiment.JobAPIVersion && kind == experiment.JobKind) ||
+		(apiVersion == experiment.PodAPIVersion && kind == experiment.PodKind)
+	if !supported {
+		return append(errs, notSupported(trialSpecPath.Child("kind"), apiVersion+" "+kind,
+			"only batch/v1 Job and v1 Pod trials run client-side; other kinds (TFJob, PyTorchJob, Tekton, ...) are not supported yet"))
+	}
+	// Like Katib, convert the template (placeholders filled) to its type, so a wrongly
+	// shaped template fails now rather than at every trial. Unknown fields are not ours to
+	// judge (see Notes); the API server has the last word.
+	obj, err := renderedForCheck(spec)
+	if err == nil {
+		var typed any = &batchv1.Job{}
+		if kind == experiment.PodKind {
+			typed = &corev1.Pod{}
+		}
+		err = runtime.DefaultUnstructuredConverter.FromUnstructured(obj, typed)
+		if err == nil {
+			errs = append(errs, validateWorkload(t, typed)...)
+		}
+	}
+	if err != nil {
+		errs = append(errs, field.Invalid(trialSpecPath, "", fmt.Sprintf("is not a valid %s %s: %v", apiVersion, kind, err)))
+	}
+	if t.SuccessCondition == "" || t.FailureCondition == "" {
+		errs = append(errs, field.Required(trialTemplatePath, "successCondition and failureCondition must be specified"))
+	}
+	return errs
+}
+
+// renderedForCheck fills every ${trialParameters.x} with a harmless value, as Katib's
+// webhook does, and returns the object to convert.
+func renderedForCheck(spec *unstructured.Unstructured) (map[string]any, error) {
+	b, err := json.Marshal(spec.Object)
+	if err != nil {
+		return nil, err
+	}
+	filled := paramPlaceholder.ReplaceAll(b, []byte("test-value"))
+	var obj map[string]any
+	if err := json.Unmarshal(filled, &obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func validateWorkload(t *experiment.TrialTemplate, typed any) field.ErrorList {
+	var errs field.ErrorList
+	var podSpec *corev1.PodSpec
+	podPath := trialSpecPath.Child("spec")
+	switch w := typed.(type) {
+	case *batchv1.Job:
+		podSpec = &w.Spec.Template.Spec
+		podPath = podPath.Child("template", "spec")
+	case *corev1.Pod:
+		podSpec = &w.Spec
+		// A Pod restarted Always never reaches Succeeded or Failed: the trial would never end.
+		if podSpec.RestartPolicy == "" || podSpec.RestartPolicy == corev1.RestartPolicyAlways {
+			errs = append(errs, field.Invalid(podPath.Child("restartPolicy"), string(podSpec.RestartPolicy),
+				"a trial Pod must end; set restartPolicy: Never (or OnFailure)"))
+		}
+	}
+	if len(podSpec.Containers) == 0 {
+		return append(errs, field.Required(podPath.Child("containers"), "the trial needs at least one container"))
+	}
+	var names []string
+	for _, c := range podSpec.Containers {
+		names = append(names, c.Name)
+	}
+	pc := trialTemplatePath.Child("primaryContainerName")
+	switch {
+	case t.PrimaryContainerName == "":
+		errs = append(errs, field.Required(pc, fmt.Sprintf("name the container whose log carries the metrics: one of %s", strings.Join(names, ", "))))
+	case !contains(names, t.PrimaryContainerName):
+		errs = append(errs, field.Invalid(pc, t.PrimaryContainerName, fmt.Sprintf("is not a container of the trial template; use one of %s", strings.Join(names, ", "))))
+	}
+	return errs
+}
+
+// Collector kinds Katib has and why each cannot run client-side.
+var unsupportedCollectors = map[experiment.CollectorKind]string{
+	experiment.FileCollector: "client-side runs read metrics from the primary container's log, not from a file in the trial; " +
+		"print the metrics to stdout as well (name=value or JSON lines) and use kind StdOut (the default)",
+	experiment.TfEventCollector: "client-side runs read metrics from the primary container's log, not from TensorFlow event files; " +
+		"print the metrics to stdout (e.g. accuracy=0.91) and use kind StdOut (the default)",
+	experiment.PrometheusMetricCollector: "client-side runs read metrics from the primary container's log and do not scrape trial endpoints; " +
+		"print the metrics to stdout and use kind StdOut (the default)",
+	experiment.CustomCollector: "a custom collector is a sidecar that reports to Katib's database, which client-side runs do not have; " +
+		"print the metrics to stdout and use kind StdOut (the default)",
+	"Push": "pushed metrics go to Katib's database, which client-side runs do not have; " +
+		"print the metrics to stdout and use kind StdOut (the default)",
+}
+
+func validateMetricsCollector(mc *experiment.MetricsCollectorSpec) field.ErrorList {
+	if mc == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	if mc.Collector != nil {
+		kind := mc.Collector.Kind
+		kp := metricsCollectorPath.Child("collector", "kind")
+		if reason, ok := unsupportedCollectors[kind]; ok {
+			errs = append(errs, notSupported(kp, string(kind), reason))
+		} else if kind != experiment.StdOutCollector && kind != experiment.NoneCollector && kind != "" {
+			errs = append(errs, field.NotSupported(kp, string(kind), []string{string(experiment.StdOutCollector), string(experiment.NoneCollector)}))
+		}
+	}
+	if mc.Source != nil && mc.Source.Filter != nil {
+		fp := metricsCollectorPath.Child("source", "filter", "metricsFormat")
+		for i, f := range mc.Source.Filter.MetricsFormat {
+			re, err := regexp.Compile(f)
+			switch {
+			case err != nil:
+				errs = append(errs, field.Invalid(fp.Index(i), f, fmt.Sprintf("is not a valid regular expression: %v", err)))
+			case re.NumSubexp() < 2:
+				errs = append(errs, field.Invalid(fp.Index(i), f, "two top subexpressions are required: the first group matches the metric name, the second its value"))
+			}
+		}
+	}
+	return errs
+}
+
+// CollectsMetrics reports whether trials' logs are read for metrics: false for the None
+// collector, where, as in Katib, nothing is collected and a trial is judged by its success
+// and failure conditions alone.
+func CollectsMetrics(e *experiment.Experiment) bool {
+	mc := e.Spec.MetricsCollectorSpec
+	return mc == nil || mc.Collector == nil || mc.Collector.Kind != experiment.NoneCollector
+}
+
+// Notes are what an offline validation could not check or what may surprise at run time;
+// they are not errors.
+func Notes(e *experiment.Experiment) []string {
+	var notes []string
+	t := e.Spec.TrialTemplate
+	if t != nil && t.ConfigMap != nil && t.TrialSpec == nil {
+		cm := t.ConfigMap
+		ns := cm.ConfigMapNamespace
+		if ns == "" {
+			ns = "the experiment's namespace"
+		}
+		notes = append(notes, fmt.Sprintf("spec.trialTemplate.configMap: the trial template (ConfigMap %s/%s, key %s) is read from the cluster when the experiment runs; "+
+			"its kind, placeholders and primary container were not checked", ns, cm.ConfigMapName, cm.TemplatePath))
+	}
+	if t != nil && t.TrialSpec != nil {
+		if obj, err := renderedForCheck(t.TrialSpec); err == nil {
+			var typed any
+			switch {
+			case t.TrialSpec.GetAPIVersion() == experiment.JobAPIVersion && t.TrialSpec.GetKind() == experiment.JobKind:
+				typed = &batchv1.Job{}
+			case t.TrialSpec.GetAPIVersion() == experiment.PodAPIVersion && t.TrialSpec.GetKind() == experiment.PodKind:
+				typed = &corev1.Pod{}
+			}
+			if typed != nil {
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj, typed, true); err != nil && strings.Contains(err.Error(), "unknown field") {
+					notes = append(notes, fmt.Sprintf("spec.trialTemplate.trialSpec: %s; the API server will drop or reject such fields, check their spelling", strings.TrimPrefix(err.Error(), "strict decoding error: ")))
+				}
+			}
+		}
+	}
+	if !CollectsMetrics(e) {
+		notes = append(notes, "spec.metricsCollectorSpec.collector.kind: None: trial logs are not read for metrics, so trials are judged by success or failure alone and no best trial is chosen")
+	}
+	return notes
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
