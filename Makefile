@@ -98,3 +98,7 @@ validate-krew-manifests: krew-tools ## Check krew-manifests/*.yaml with krew's o
 .PHONY: test-krew
 test-krew: ## Only the krew tests (release archives, validator, offline krew install); no cluster needed
 	$(GO) test -count=1 -tags e2e -timeout 30m -run 'TestKrew' ./test/e2e/... $(E2E_FLAGS)
+
+.PHONY: bench-run
+bench-run: build cluster-up images ## Makespan of 20 trials via kubectl katib run vs the same Pods via client-go (floor), and API requests per trial
+	KUBECONFIG=$(KUBECONFIG_LOCAL) PATH=$(BIN):$(CURDIR)/.cluster/bin:$$PATH $(GO) run ./hack/bench-run $(BENCH_FLAGS)
