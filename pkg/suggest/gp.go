@@ -1,0 +1,393 @@
+package suggest
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/optimize"
+)
+
+// gp is a Gaussian-process regression model with a Matern 5/2 kernel and one length scale per
+// input dimension (ARD). Its hyperparameters (length scales, signal variance, noise) are fitted
+// by maximising the log marginal likelihood with L-BFGS from a few starting points. Targets are
+// standardised before fitting.
+type gp struct {
+	x     [][]float64
+	y     []float64 // standardised
+	ymean float64
+	ystd  float64
+
+	logL   []float64
+	logS2  float64
+	logNz  float64
+	l      []float64 // Cholesky factor of the kernel matrix, row-major lower triangle
+	alpha  []float64
+	fitted bool
+}
+
+const sqrt5 = 2.23606797749979
+
+// Bounds of the hyperparameters in log space; outside them the likelihood is penalised.
+var (
+	gpLogLBounds  = [2]float64{math.Log(0.01), math.Log(20)}
+	gpLogS2Bounds = [2]float64{math.Log(0.01), math.Log(50)}
+	gpLogNzBounds = [2]float64{math.Log(1e-6), math.Log(0.5)}
+)
+
+func newGP(x [][]float64, y []float64) *gp {
+	g := &gp{x: x}
+	g.ymean = mean(y)
+	g.ystd = math.Sqrt(variance(y, g.ymean))
+	if g.ystd < 1e-12 {
+		g.ystd = 1
+	}
+	g.y = make([]float64, len(y))
+	for i := range y {
+		g.y[i] = (y[i] - g.ymean) / g.ystd
+	}
+	return g
+}
+
+func mean(y []float64) float64 {
+	s := 0.0
+	for _, v := range y {
+		s += v
+	}
+	return s / float64(len(y))
+}
+
+func variance(y []float64, m float64) float64 {
+	s := 0.0
+	for _, v := range y {
+		s += (v - m) * (v - m)
+	}
+	return s / float64(max(len(y), 1))
+}
+
+func (g *gp) dim() int { return len(g.x[0]) }
+
+// unpack reads the hyperparameter vector: log length scales, log signal variance, log noise.
+func (g *gp) unpack(theta []float64) {
+	d := g.dim()
+	g.logL = append(g.logL[:0], theta[:d]...)
+	g.logS2 = theta[d]
+	g.logNz = theta[d+1]
+}
+
+func (g *gp) pack() []float64 {
+	return append(append([]float64(nil), g.logL...), g.logS2, g.logNz)
+}
+
+// kernel returns k(a,b)/s2 (the signal variance is applied by the caller).
+func kernelUnit(a, b []float64, invL []float64) float64 {
+	r2 := 0.0
+	for d := range a {
+		t := (a[d] - b[d]) * invL[d]
+		r2 += t * t
+	}
+	r := math.Sqrt(r2)
+	return (1 + sqrt5*r + 5.0/3.0*r2) * math.Exp(-sqrt5*r)
+}
+
+func (g *gp) invLengths() []float64 {
+	inv := make([]float64, len(g.logL))
+	for i, l := range g.logL {
+		inv[i] = math.Exp(-l)
+	}
+	return inv
+}
+
+// cholesky factors the n×n row-major symmetric matrix a in place into its lower triangle.
+func cholesky(a []float64, n int) bool {
+	for j := 0; j < n; j++ {
+		rj := a[j*n : j*n+j]
+		d := a[j*n+j]
+		for _, v := range rj {
+			d -= v * v
+		}
+		if d <= 0 || math.IsNaN(d) {
+			return false
+		}
+		d = math.Sqrt(d)
+		a[j*n+j] = d
+		for i := j + 1; i < n; i++ {
+			ri := a[i*n : i*n+j]
+			s := a[i*n+j]
+			for k, v := range ri {
+				s -= v * rj[k]
+			}
+			a[i*n+j] = s / d
+		}
+	}
+	return true
+}
+
+// solveL solves L x = b in place (L lower, row-major).
+func solveL(l []float64, n int, b []float64) {
+	for i := 0; i < n; i++ {
+		s := b[i]
+		row := l[i*n : i*n+i]
+		for k, v := range row {
+			s -= v * b[k]
+		}
+		b[i] = s / l[i*n+i]
+	}
+}
+
+// solveLT solves Lᵀ x = b in place.
+func solveLT(l []float64, n int, b []float64) {
+	for i := n - 1; i >= 0; i-- {
+		s := b[i]
+		for k := i + 1; k < n; k++ {
+			s -= l[k*n+i] * b[k]
+		}
+		b[i] = s / l[i*n+i]
+	}
+}
+
+// negLML returns minus the log marginal likelihood and its gradient for theta.
+func (g *gp) negLML(theta, grad []float64) float64 {
+	g.unpack(theta)
+	n, d := len(g.x), g.dim()
+	invL := g.invLengths()
+	s2 := math.Exp(g.logS2)
+	nz := math.Exp(g.logNz)
+	K := make([]float64, n*n)
+	var common []float64 // dk/dlog(l_k) = common * ((xi_k - xj_k)/l_k)^2
+	if grad != nil {
+		common = make([]float64, n*n)
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j <= i; j++ {
+			r2 := 0.0
+			xi, xj := g.x[i], g.x[j]
+			for k := 0; k < d; k++ {
+				t := (xi[k] - xj[k]) * invL[k]
+				r2 += t * t
+			}
+			r := math.Sqrt(r2)
+			e := math.Exp(-sqrt5 * r)
+			v := s2 * (1 + sqrt5*r + 5.0/3.0*r2) * e
+			if common != nil {
+				common[i*n+j] = 5.0 / 3.0 * s2 * (1 + sqrt5*r) * e
+			}
+			if i == j {
+				v += nz + 1e-9
+			}
+			K[i*n+j] = v
+			K[j*n+i] = v
+		}
+	}
+	kf := append([]float64(nil), K...)
+	if !cholesky(K, n) {
+		if grad != nil {
+			for i := range grad {
+				grad[i] = 0
+			}
+		}
+		return 1e10
+	}
+	alpha := append([]float64(nil), g.y...)
+	solveL(K, n, alpha)
+	logdet := 0.0
+	for i := 0; i < n; i++ {
+		logdet += 2 * math.Log(K[i*n+i])
+	}
+	quad := 0.0
+	for _, v := range alpha {
+		quad += v * v
+	}
+	solveLT(K, n, alpha)
+	nll := 0.5*quad + 0.5*logdet + 0.5*float64(n)*math.Log(2*math.Pi)
+	pen := 0.0
+	penalise := func(v float64, b [2]float64, gi int) {
+		if v < b[0] {
+			pen += 10 * (b[0] - v) * (b[0] - v)
+			if grad != nil {
+				grad[gi] += -20 * (b[0] - v)
+			}
+		} else if v > b[1] {
+			pen += 10 * (v - b[1]) * (v - b[1])
+			if grad != nil {
+				grad[gi] += 20 * (v - b[1])
+			}
+		}
+	}
+	if grad != nil {
+		// K⁻¹ = L⁻ᵀL⁻¹. Row c of m is column c of L⁻¹ (zero before c), so each entry of K⁻¹
+		// is a dot product of two contiguous rows.
+		m := make([]float64, n*n)
+		for c := 0; c < n; c++ {
+			x := m[c*n : (c+1)*n]
+			x[c] = 1 / K[c*n+c]
+			for i := c + 1; i < n; i++ {
+				s := 0.0
+				row := K[i*n : i*n+i]
+				for k := c; k < i; k++ {
+					s -= row[k] * x[k]
+				}
+				x[i] = s / K[i*n+i]
+			}
+		}
+		kinv := make([]float64, n*n)
+		for i := 0; i < n; i++ {
+			mi := m[i*n : (i+1)*n]
+			for j := 0; j <= i; j++ {
+				mj := m[j*n : (j+1)*n]
+				s := 0.0
+				for k := i; k < n; k++ {
+					s += mi[k] * mj[k]
+				}
+				kinv[i*n+j] = s
+			}
+		}
+		for i := range grad {
+			grad[i] = 0
+		}
+		// dNLL/dθ = -0.5 tr((ααᵀ - K⁻¹) dK/dθ)
+		for i := 0; i < n; i++ {
+			xi := g.x[i]
+			for j := 0; j <= i; j++ {
+				w := alpha[i]*alpha[j] - kinv[i*n+j]
+				if i != j {
+					w *= 2 // the symmetric pair (j,i)
+				}
+				xj := g.x[j]
+				c := -0.5 * w * common[i*n+j]
+				for k := 0; k < d; k++ {
+					t := (xi[k] - xj[k]) * invL[k]
+					grad[k] += c * t * t
+				}
+				kv := kf[i*n+j]
+				if i == j {
+					kv -= nz + 1e-9
+					grad[d+1] -= 0.5 * w * nz
+				}
+				grad[d] -= 0.5 * w * kv
+			}
+		}
+	}
+	for k := 0; k < d; k++ {
+		penalise(theta[k], gpLogLBounds, k)
+	}
+	penalise(theta[d], gpLogS2Bounds, d)
+	penalise(theta[d+1], gpLogNzBounds, d+1)
+	return nll + pen
+}
+
+// defaultTheta is the first starting point of every fit: medium length scales, unit signal
+// variance (targets are standardised), little noise.
+func defaultTheta(d int) []float64 {
+	th := make([]float64, d+2)
+	for i := 0; i < d; i++ {
+		th[i] = math.Log(0.3 * math.Sqrt(float64(d)))
+	}
+	th[d], th[d+1] = 0, math.Log(1e-4)
+	return th
+}
+
+// fit maximises the marginal likelihood from the given starts plus `restarts` random ones
+// and returns the best hyperparameters.
+func (g *gp) fit(starts [][]float64, r *rand.Rand, restarts, iterations int) []float64 {
+	d := g.dim()
+	for s := 0; s < restarts; s++ {
+		th := make([]float64, d+2)
+		for i := 0; i < d; i++ {
+			th[i] = math.Log(0.05) + r.Float64()*(math.Log(3)-math.Log(0.05))
+		}
+		th[d] = math.Log(0.3) + r.Float64()*(math.Log(3)-math.Log(0.3))
+		th[d+1] = math.Log(1e-6) + r.Float64()*(math.Log(1e-2)-math.Log(1e-6))
+		starts = append(starts, th)
+	}
+	best, bestF := starts[0], math.Inf(1)
+	for _, th := range starts {
+		p := optimize.Problem{
+			Func: func(x []float64) float64 { return g.negLML(x, nil) },
+			Grad: func(grad, x []float64) { g.negLML(x, grad) },
+		}
+		res, _ := optimize.Minimize(p, th, &optimize.Settings{MajorIterations: iterations, GradientThreshold: 1e-3}, &optimize.LBFGS{})
+		if res == nil {
+			continue
+		}
+		if res.F < bestF && !math.IsNaN(res.F) {
+			best, bestF = res.X, res.F
+		}
+	}
+	g.setTheta(best)
+	return g.pack()
+}
+
+// setTheta fixes the hyperparameters and factorises the kernel matrix for prediction.
+func (g *gp) setTheta(theta []float64) {
+	d := g.dim()
+	th := append([]float64(nil), theta...)
+	for k := 0; k < d; k++ {
+		th[k] = math.Min(math.Max(th[k], gpLogLBounds[0]), gpLogLBounds[1])
+	}
+	th[d] = math.Min(math.Max(th[d], gpLogS2Bounds[0]), gpLogS2Bounds[1])
+	th[d+1] = math.Min(math.Max(th[d+1], gpLogNzBounds[0]), gpLogNzBounds[1])
+	g.unpack(th)
+	g.factor()
+}
+
+func (g *gp) factor() {
+	n := len(g.x)
+	invL := g.invLengths()
+	s2 := math.Exp(g.logS2)
+	nz := math.Exp(g.logNz)
+	jitter := 1e-9
+	for attempt := 0; attempt < 8; attempt++ {
+		K := make([]float64, n*n)
+		for i := 0; i < n; i++ {
+			for j := 0; j <= i; j++ {
+				v := s2 * kernelUnit(g.x[i], g.x[j], invL)
+				if i == j {
+					v += nz + jitter
+				}
+				K[i*n+j], K[j*n+i] = v, v
+			}
+		}
+		if cholesky(K, n) {
+			g.l = K
+			break
+		}
+		jitter *= 100
+	}
+	g.alpha = append(g.alpha[:0], g.y...)
+	solveL(g.l, n, g.alpha)
+	solveLT(g.l, n, g.alpha)
+	g.fitted = true
+}
+
+// addPoint appends an observation (standardised with the existing scaling) and refactors,
+// keeping the hyperparameters: used for the constant liar in batch suggestions.
+func (g *gp) addPoint(x []float64, y float64) {
+	g.x = append(g.x, x)
+	g.y = append(g.y, (y-g.ymean)/g.ystd)
+	g.factor()
+}
+
+// predict returns the standardised posterior mean and standard deviation at each point.
+func (g *gp) predict(xs [][]float64) (mu, sd []float64) {
+	n, m := len(g.x), len(xs)
+	invL := g.invLengths()
+	s2 := math.Exp(g.logS2)
+	mu = make([]float64, m)
+	sd = make([]float64, m)
+	k := make([]float64, n)
+	for j, x := range xs {
+		s := 0.0
+		for i := 0; i < n; i++ {
+			k[i] = s2 * kernelUnit(g.x[i], x, invL)
+			s += k[i] * g.alpha[i]
+		}
+		mu[j] = s
+		solveL(g.l, n, k)
+		v := 0.0
+		for _, t := range k {
+			v += t * t
+		}
+		sd[j] = math.Sqrt(math.Max(s2-v, 1e-12))
+	}
+	return mu, sd
+}
