@@ -1,0 +1,727 @@
+package arch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+)
+
+// CRDResource is where CustomResourceDefinitions are read from; the dynamic client avoids a
+// dependency on the apiextensions clientset for the few fields needed.
+var CRDResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// Source is what discovery reads from. Probe fetches a raw path such as /readyz?verbose, so
+// tests can answer it without an HTTP server.
+type Source struct {
+	Clientset kubernetes.Interface
+	Dynamic   dynamic.Interface
+	Discovery discovery.DiscoveryInterface
+	Probe     func(ctx context.Context, path string) ([]byte, error)
+	// Server and Context describe the connection, for the model and for error messages.
+	Server  string
+	Context string
+	// Now is the clock used for lease ages; nil means time.Now.
+	Now func() time.Time
+	// APIOnly reads just what api-versions and api-resources need: discovery and CRDs.
+	APIOnly bool
+}
+
+// UnreachableError says the cluster could not be reached at all.
+type UnreachableError struct {
+	Where string
+	Err   error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the cluster (%s): %v; check that the cluster is running and the kubeconfig and context are right, or run with --offline to learn the generic architecture without a cluster", e.Where, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// raw holds every read of one discovery pass; each field is filled by its own goroutine.
+type raw struct {
+	version     *version.Info
+	versionErr  error
+	groups      []*metav1.APIGroup
+	resources   []*metav1.APIResourceList
+	groupsErr   error
+	readyz      []byte
+	readyzErr   error
+	livez       []byte
+	livezErr    error
+	leases      []coordinationv1.Lease
+	leasesErr   error
+	pods        []corev1.Pod
+	podsErr     error
+	nodes       []corev1.Node
+	nodesErr    error
+	deploys     []appsv1.Deployment
+	deploysErr  error
+	daemons     []appsv1.DaemonSet
+	daemonsErr  error
+	crds        []unstructured.Unstructured
+	crdsErr     error
+	cr          []rbacv1.ClusterRole
+	crErr       error
+	crb         []rbacv1.ClusterRoleBinding
+	crbErr      error
+	roles       []rbacv1.Role
+	rolesErr    error
+	rb          []rbacv1.RoleBinding
+	rbErr       error
+	proxyCM     *corev1.ConfigMap
+	proxyCMErr  error
+	services    map[string]*corev1.Service
+	servicesErr []error
+}
+
+// Discover reads the cluster with the caller's credentials, every read in parallel, and
+// builds the model. Reads that are forbidden or fail become notes; only a cluster that
+// cannot be reached at all is an error.
+func Discover(ctx context.Context, src Source) (*Model, error) {
+	r := &raw{}
+	cs := src.Clientset
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	all := metav1.ListOptions{ResourceVersion: "0"}
+	run(func() { r.version, r.versionErr = src.Discovery.ServerVersion() })
+	run(func() { r.groups, r.resources, r.groupsErr = src.Discovery.ServerGroupsAndResources() })
+	run(func() {
+		l, err := src.Dynamic.Resource(CRDResource).List(ctx, all)
+		if err == nil {
+			r.crds = l.Items
+		}
+		r.crdsErr = err
+	})
+	if src.APIOnly {
+		wg.Wait()
+		if r.versionErr != nil {
+			return nil, &UnreachableError{Where: src.Context, Err: r.versionErr}
+		}
+		m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Notes: []string{}}
+		n := &notes{}
+		n.add("CustomResourceDefinitions", r.crdsErr, "custom groups are told apart from built-in ones by name only")
+		if r.groupsErr != nil {
+			n.list = append(n.list, fmt.Sprintf("API discovery was incomplete (%v); some groups may be missing.", shortErr(r.groupsErr)))
+		}
+		m.CustomResources = crdGroups(r, n)
+		m.APIGroups = apiGroups(r, m.CustomResources, r.crdsErr == nil, KB())
+		m.Notes = n.list
+		return m, nil
+	}
+	if src.Probe != nil {
+		run(func() { r.readyz, r.readyzErr = src.Probe(ctx, "/readyz?verbose") })
+		run(func() { r.livez, r.livezErr = src.Probe(ctx, "/livez?verbose") })
+	}
+	run(func() {
+		l, err := cs.CoordinationV1().Leases(metav1.NamespaceSystem).List(ctx, all)
+		if err == nil {
+			r.leases = l.Items
+		}
+		r.leasesErr = err
+	})
+	run(func() {
+		l, err := cs.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, all)
+		if err == nil {
+			r.pods = l.Items
+		}
+		r.podsErr = err
+	})
+	run(func() {
+		l, err := cs.CoreV1().Nodes().List(ctx, all)
+		if err == nil {
+			r.nodes = l.Items
+		}
+		r.nodesErr = err
+	})
+	run(func() {
+		l, err := cs.AppsV1().Deployments("").List(ctx, all)
+		if err == nil {
+			r.deploys = l.Items
+		}
+		r.deploysErr = err
+	})
+	run(func() {
+		l, err := cs.AppsV1().DaemonSets("").List(ctx, all)
+		if err == nil {
+			r.daemons = l.Items
+		}
+		r.daemonsErr = err
+	})
+	run(func() {
+		l, err := cs.RbacV1().ClusterRoles().List(ctx, all)
+		if err == nil {
+			r.cr = l.Items
+		}
+		r.crErr = err
+	})
+	run(func() {
+		l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, all)
+		if err == nil {
+			r.crb = l.Items
+		}
+		r.crbErr = err
+	})
+	run(func() {
+		l, err := cs.RbacV1().Roles("").List(ctx, all)
+		if err == nil {
+			r.roles = l.Items
+		}
+		r.rolesErr = err
+	})
+	run(func() {
+		l, err := cs.RbacV1().RoleBindings("").List(ctx, all)
+		if err == nil {
+			r.rb = l.Items
+		}
+		r.rbErr = err
+	})
+	run(func() {
+		r.proxyCM, r.proxyCMErr = cs.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, "kube-proxy", metav1.GetOptions{})
+	})
+	wg.Wait()
+
+	where := src.Context
+	if where == "" {
+		where = "server " + src.Server
+	}
+	if r.versionErr != nil {
+		return nil, &UnreachableError{Where: where, Err: r.versionErr}
+	}
+	// Conversion webhooks name a Service; reading only those keeps the second round small.
+	r.services = map[string]*corev1.Service{}
+	var mu sync.Mutex
+	for _, ref := range webhookServices(r.crds) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			svc, err := cs.CoreV1().Services(ref[0]).Get(ctx, ref[1], metav1.GetOptions{})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				r.servicesErr = append(r.servicesErr, err)
+				return
+			}
+			r.services[ref[0]+"/"+ref[1]] = svc
+		}()
+	}
+	wg.Wait()
+	now := time.Now
+	if src.Now != nil {
+		now = src.Now
+	}
+	return assemble(r, src, now()), nil
+}
+
+// notes collects what could not be read, once per cause.
+type notes struct{ list []string }
+
+func (n *notes) add(what string, err error, consequence string) {
+	if err == nil {
+		return
+	}
+	var msg string
+	switch {
+	case apierrors.IsForbidden(err):
+		msg = fmt.Sprintf("Not allowed to read %s with these credentials; %s.", what, consequence)
+	case apierrors.IsNotFound(err):
+		return
+	default:
+		msg = fmt.Sprintf("Could not read %s (%v); %s.", what, shortErr(err), consequence)
+	}
+	n.list = append(n.list, msg)
+}
+
+func shortErr(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return status.Status().Message
+	}
+	return err.Error()
+}
+
+func assemble(r *raw, src Source, now time.Time) *Model {
+	kb := KB()
+	m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", ControlPlane: []Component{}, Nodes: []Node{},
+		AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Notes: []string{}}
+	n := &notes{}
+	m.Cluster = Cluster{Server: src.Server, Context: src.Context}
+	if r.version != nil {
+		m.Cluster.Version = r.version.GitVersion
+		m.Cluster.Platform = r.version.Platform
+	}
+
+	n.add("Pods in kube-system", r.podsErr, "control-plane and add-on Pods are not shown")
+	n.add("Leases in kube-system", r.leasesErr, "leaders of kube-scheduler and kube-controller-manager are unknown")
+	n.add("nodes", r.nodesErr, "node facts (kubelet, runtime, OS) are missing")
+	n.add("Deployments", r.deploysErr, "add-ons and operators can only be partly inferred")
+	n.add("DaemonSets", r.daemonsErr, "node add-ons such as kube-proxy and CNI are not shown")
+	n.add("CustomResourceDefinitions", r.crdsErr, "custom resources are inferred from API discovery and their operators are unknown")
+	rbacErr := firstErr(r.crErr, r.crbErr, r.rolesErr, r.rbErr)
+	n.add("RBAC roles and bindings", rbacErr, "operators cannot be found from their permissions")
+	if r.groupsErr != nil {
+		n.list = append(n.list, fmt.Sprintf("API discovery was incomplete (%v); some groups may be missing.", shortErr(r.groupsErr)))
+	}
+	if r.readyzErr != nil && r.livezErr != nil {
+		n.add("/readyz and /livez", r.readyzErr, "API server and etcd health are unknown")
+	}
+
+	m.ControlPlane = controlPlane(r, kb, now)
+	m.Cluster.ControlPlaneVisible = false
+	for _, c := range m.ControlPlane {
+		if len(c.Pods) > 0 || c.Leader != nil {
+			m.Cluster.ControlPlaneVisible = true
+		}
+	}
+	if !m.Cluster.ControlPlaneVisible && r.podsErr == nil {
+		n.list = append(n.list, "No control-plane Pods or leader Leases are visible: the control plane is managed by a provider or hidden; what is shown comes from /version and /readyz.")
+	}
+	m.Nodes = nodes(r.nodes)
+	m.Cluster.NodeCount = len(m.Nodes)
+	m.AddOns = addOns(r)
+	m.CustomResources = crdGroups(r, n)
+	for _, g := range m.CustomResources {
+		m.Cluster.CRDCount += len(g.CRDs)
+	}
+	m.APIGroups = apiGroups(r, m.CustomResources, r.crdsErr == nil, kb)
+	if r.crdsErr != nil {
+		// Without the CRDs themselves the custom groups still show in discovery.
+		for _, g := range m.APIGroups {
+			if g.BuiltIn {
+				continue
+			}
+			cg := CRDGroup{Group: g.Name}
+			for _, res := range g.Resources {
+				cg.CRDs = append(cg.CRDs, CRD{Name: res.Name + "." + g.Name, Kind: res.Kind, Plural: res.Name, Group: g.Name,
+					Versions: g.Versions, Scope: scopeOf(res.Namespaced)})
+			}
+			m.CustomResources = append(m.CustomResources, cg)
+			m.Cluster.CRDCount += len(cg.CRDs)
+		}
+	}
+	m.Notes = n.list
+	return m
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scopeOf(namespaced bool) string {
+	if namespaced {
+		return "Namespaced"
+	}
+	return "Cluster"
+}
+
+// parseChecks reads the "[+]name ok" / "[-]name failed" lines of a verbose health endpoint.
+func parseChecks(endpoint string, body []byte) []Check {
+	var out []Check
+	for _, line := range strings.Split(string(body), "\n") {
+		line = strings.TrimSpace(line)
+		if len(line) < 4 || line[0] != '[' || line[2] != ']' {
+			continue
+		}
+		name := strings.Fields(line[3:])
+		if len(name) == 0 {
+			continue
+		}
+		out = append(out, Check{Endpoint: endpoint, Name: name[0], OK: line[1] == '+'})
+	}
+	return out
+}
+
+// controlPlaneLabels are the labels kubeadm and most installers put on static control-plane Pods.
+var controlPlaneLabels = []string{"component", "k8s-app", "app.kubernetes.io/name", "tier"}
+
+func podsOf(pods []corev1.Pod, name string) []PodRef {
+	var out []PodRef
+	for _, p := range pods {
+		match := false
+		for _, l := range controlPlaneLabels {
+			if p.Labels[l] == name {
+				match = true
+			}
+		}
+		if !match && strings.HasPrefix(p.Name, name+"-") && p.Labels["tier"] == "control-plane" {
+			match = true
+		}
+		if !match {
+			continue
+		}
+		ref := PodRef{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, Phase: string(p.Status.Phase)}
+		if len(p.Spec.Containers) > 0 {
+			ref.Image = p.Spec.Containers[0].Image
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
+	checks := append(parseChecks("readyz", r.readyz), parseChecks("livez", r.livez)...)
+	leases := map[string]coordinationv1.Lease{}
+	var identities []string
+	for _, l := range r.leases {
+		leases[l.Name] = l
+		if l.Labels["apiserver.kubernetes.io/identity"] == "kube-apiserver" && l.Spec.HolderIdentity != nil {
+			identities = append(identities, *l.Spec.HolderIdentity)
+		}
+	}
+	sort.Strings(identities)
+	newComp := func(name string) Component {
+		e := kb.Component(name)
+		return Component{Name: name, Summary: e.Summary, Seen: []string{}, Health: "unknown", TalksTo: e.TalksTo}
+	}
+	health := func(cs []Check) string {
+		if len(cs) == 0 {
+			return "unknown"
+		}
+		for _, c := range cs {
+			if !c.OK {
+				return "failing"
+			}
+		}
+		return "ok"
+	}
+	leader := func(c *Component, lease string) {
+		l, ok := leases[lease]
+		if !ok || l.Spec.HolderIdentity == nil {
+			return
+		}
+		c.Seen = append(c.Seen, "lease")
+		c.Leader = &Leader{Lease: metav1.NamespaceSystem + "/" + lease, Holder: *l.Spec.HolderIdentity}
+		if l.Spec.RenewTime != nil {
+			c.Leader.RenewTime = l.Spec.RenewTime.UTC().Format(time.RFC3339)
+		}
+	}
+	where := func(c *Component) {
+		if len(c.Pods) > 0 {
+			c.Seen = append(c.Seen, "pod")
+			nodes := map[string]bool{}
+			var list []string
+			for _, p := range c.Pods {
+				if p.Node != "" && !nodes[p.Node] {
+					nodes[p.Node] = true
+					list = append(list, p.Node)
+				}
+			}
+			c.RunsOn = "Pod in kube-system on " + strings.Join(list, ", ")
+			if len(list) == 0 {
+				c.RunsOn = "Pod in kube-system"
+			}
+			return
+		}
+		if c.Leader != nil {
+			host := c.Leader.Holder
+			if i := strings.Index(host, "_"); i > 0 {
+				host = host[:i]
+			}
+			c.RunsOn = "outside Pods (a process on host " + host + ")"
+			return
+		}
+		if len(c.Seen) > 0 {
+			c.RunsOn = "not visible from the API (managed or outside Pods)"
+		}
+	}
+
+	var out []Component
+	api := newComp("kube-apiserver")
+	if r.version != nil {
+		api.Seen = append(api.Seen, "version")
+		api.Version = r.version.GitVersion
+	}
+	var apiChecks, etcdChecks []Check
+	for _, c := range checks {
+		if strings.HasPrefix(c.Name, "etcd") {
+			etcdChecks = append(etcdChecks, c)
+		} else {
+			apiChecks = append(apiChecks, c)
+		}
+	}
+	if len(apiChecks) > 0 {
+		api.Seen = append(api.Seen, "readyz")
+		api.Health = health(apiChecks)
+	}
+	api.Checks = summariseChecks(apiChecks)
+	if len(identities) > 0 {
+		api.Seen = append(api.Seen, "lease")
+		api.Leader = nil
+	}
+	api.Pods = podsOf(r.pods, "kube-apiserver")
+	where(&api)
+	if api.RunsOn == "" || strings.HasPrefix(api.RunsOn, "not visible") {
+		if len(identities) > 0 {
+			api.RunsOn = fmt.Sprintf("%d instance(s): %s", len(identities), strings.Join(identities, ", "))
+		} else if len(api.Pods) == 0 {
+			api.RunsOn = "not visible from the API (managed or outside Pods)"
+		}
+	}
+	out = append(out, api)
+
+	etcd := newComp("etcd")
+	etcd.Pods = podsOf(r.pods, "etcd")
+	if len(etcdChecks) > 0 {
+		etcd.Seen = append(etcd.Seen, "readyz")
+		etcd.Health = health(etcdChecks)
+		etcd.Checks = etcdChecks
+	}
+	where(&etcd)
+	if len(etcd.Pods) == 0 && len(etcdChecks) > 0 {
+		etcd.RunsOn = "outside Pods; seen through the API server's health checks"
+	}
+	if len(etcd.Seen) == 0 {
+		etcd.RunsOn = "not visible (the API server hides it)"
+	}
+	out = append(out, etcd)
+
+	for _, name := range []string{"kube-scheduler", "kube-controller-manager", "cloud-controller-manager"} {
+		c := newComp(name)
+		leader(&c, name)
+		c.Pods = podsOf(r.pods, name)
+		where(&c)
+		if name == "cloud-controller-manager" && len(c.Seen) == 0 {
+			continue
+		}
+		if c.Leader != nil || len(c.Pods) > 0 {
+			c.Health = podHealth(c.Pods, c.Leader, now)
+		}
+		if len(c.Seen) == 0 {
+			c.RunsOn = "not visible (no Pod or leader Lease readable)"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// summariseChecks keeps failing checks and a few key ones; /readyz lists dozens of
+// post-start hooks that say little to a reader.
+func summariseChecks(cs []Check) []Check {
+	var out []Check
+	for _, c := range cs {
+		if !c.OK || c.Name == "ping" || c.Name == "log" || c.Name == "informer-sync" || c.Name == "shutdown" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// podHealth judges a component from its Pods' phase or its Lease's freshness.
+func podHealth(pods []PodRef, l *Leader, now time.Time) string {
+	for _, p := range pods {
+		if p.Phase != "" && p.Phase != string(corev1.PodRunning) {
+			return "failing"
+		}
+	}
+	if l != nil && l.RenewTime != "" {
+		t, err := time.Parse(time.RFC3339, l.RenewTime)
+		if err == nil && now.Sub(t) > 2*time.Minute {
+			return "failing"
+		}
+	}
+	return "ok"
+}
+
+func nodes(items []corev1.Node) []Node {
+	out := []Node{}
+	for _, n := range items {
+		node := Node{Name: n.Name, Roles: []string{}, KubeletVersion: n.Status.NodeInfo.KubeletVersion,
+			OS: n.Status.NodeInfo.OperatingSystem, OSImage: n.Status.NodeInfo.OSImage, KernelVersion: n.Status.NodeInfo.KernelVersion,
+			Architecture: n.Status.NodeInfo.Architecture, PodCIDR: n.Spec.PodCIDR,
+			Conditions: []NodeCondition{}, Capacity: map[string]string{}, Allocatable: map[string]string{}}
+		rt := n.Status.NodeInfo.ContainerRuntimeVersion
+		if i := strings.Index(rt, "://"); i >= 0 {
+			node.ContainerRuntime, node.RuntimeVersion = rt[:i], rt[i+3:]
+		} else {
+			node.ContainerRuntime = rt
+		}
+		for l := range n.Labels {
+			if role, ok := strings.CutPrefix(l, "node-role.kubernetes.io/"); ok && role != "" {
+				node.Roles = append(node.Roles, role)
+			}
+		}
+		sort.Strings(node.Roles)
+		for _, c := range n.Status.Conditions {
+			node.Conditions = append(node.Conditions, NodeCondition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason})
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				node.Ready = true
+			}
+		}
+		for _, k := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods, corev1.ResourceEphemeralStorage} {
+			if q, ok := n.Status.Capacity[k]; ok {
+				node.Capacity[string(k)] = q.String()
+			}
+			if q, ok := n.Status.Allocatable[k]; ok {
+				node.Allocatable[string(k)] = q.String()
+			}
+		}
+		out = append(out, node)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// cniNames are DaemonSets of the common network plugins.
+var cniNames = []string{"calico", "cilium", "flannel", "weave", "kindnet", "canal", "antrea", "kube-router", "aws-node", "azure-cni", "multus"}
+
+func classifyAddOn(name string, labels map[string]string) string {
+	l := strings.ToLower(name + " " + labels["k8s-app"] + " " + labels["app.kubernetes.io/name"] + " " + labels["app"])
+	switch {
+	case strings.Contains(l, "coredns") || strings.Contains(l, "kube-dns"):
+		return "coredns"
+	case strings.Contains(l, "kube-proxy"):
+		return "kube-proxy"
+	case strings.Contains(l, "metrics-server"):
+		return "metrics-server"
+	}
+	for _, c := range cniNames {
+		if strings.Contains(l, c) {
+			return "cni"
+		}
+	}
+	return "add-on"
+}
+
+func image(spec corev1.PodSpec) string {
+	if len(spec.Containers) == 0 {
+		return ""
+	}
+	return spec.Containers[0].Image
+}
+
+func addOns(r *raw) []AddOn {
+	out := []AddOn{}
+	for _, d := range r.deploys {
+		if d.Namespace != metav1.NamespaceSystem {
+			continue
+		}
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
+		}
+		out = append(out, AddOn{Name: d.Name, Component: classifyAddOn(d.Name, d.Spec.Template.Labels), Kind: "Deployment",
+			Namespace: d.Namespace, Ready: fmt.Sprintf("%d/%d", d.Status.ReadyReplicas, want), Image: image(d.Spec.Template.Spec)})
+	}
+	for _, d := range r.daemons {
+		c := classifyAddOn(d.Name, d.Spec.Template.Labels)
+		if d.Namespace != metav1.NamespaceSystem && c == "add-on" {
+			continue
+		}
+		a := AddOn{Name: d.Name, Component: c, Kind: "DaemonSet", Namespace: d.Namespace,
+			Ready: fmt.Sprintf("%d/%d", d.Status.NumberReady, d.Status.DesiredNumberScheduled), Image: image(d.Spec.Template.Spec)}
+		if c == "kube-proxy" {
+			a.Mode = proxyMode(r.proxyCM)
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name })
+	return out
+}
+
+// proxyMode reads kube-proxy's mode from its kubeadm-style ConfigMap; empty means the
+// default (iptables on Linux).
+func proxyMode(cm *corev1.ConfigMap) string {
+	if cm == nil {
+		return ""
+	}
+	for _, v := range cm.Data {
+		for _, line := range strings.Split(v, "\n") {
+			if mode, ok := strings.CutPrefix(strings.TrimSpace(line), "mode:"); ok {
+				mode = strings.Trim(strings.TrimSpace(mode), `"'`)
+				if mode == "" {
+					return "iptables (default)"
+				}
+				return mode
+			}
+		}
+	}
+	return ""
+}
+
+// knownBuiltIn lists groups served by the API server itself that do not end in .k8s.io.
+var knownBuiltIn = map[string]bool{"": true, "apps": true, "batch": true, "autoscaling": true, "policy": true, "extensions": true}
+
+func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGroup {
+	custom := map[string]bool{}
+	for _, g := range crds {
+		custom[g.Group] = true
+	}
+	byGV := map[string]*metav1.APIResourceList{}
+	for _, l := range r.resources {
+		if l != nil {
+			byGV[l.GroupVersion] = l
+		}
+	}
+	out := []APIGroup{}
+	for _, g := range r.groups {
+		if g == nil {
+			continue
+		}
+		ag := APIGroup{Name: g.Name, PreferredVersion: g.PreferredVersion.Version, Versions: []string{}, Resources: []Resource{}}
+		for _, v := range g.Versions {
+			ag.Versions = append(ag.Versions, v.Version)
+		}
+		if ag.PreferredVersion == "" && len(ag.Versions) > 0 {
+			ag.PreferredVersion = ag.Versions[0]
+		}
+		if crdsKnown {
+			ag.BuiltIn = !custom[g.Name] && (knownBuiltIn[g.Name] || strings.HasSuffix(g.Name, ".k8s.io") || kb.Groups[g.Name] != "")
+		} else {
+			ag.BuiltIn = knownBuiltIn[g.Name] || strings.HasSuffix(g.Name, ".k8s.io") || kb.Groups[g.Name] != ""
+		}
+		ag.Description = kb.GroupDescription(g.Name)
+		if ag.Description == "" && !ag.BuiltIn {
+			ag.Description = "Custom resources, added by CustomResourceDefinitions."
+		}
+		gv := schema.GroupVersion{Group: g.Name, Version: ag.PreferredVersion}.String()
+		if l := byGV[gv]; l != nil {
+			for _, res := range l.APIResources {
+				if strings.Contains(res.Name, "/") {
+					continue
+				}
+				verbs := append([]string{}, res.Verbs...)
+				sort.Strings(verbs)
+				ag.Resources = append(ag.Resources, Resource{Name: res.Name, Kind: res.Kind, Group: g.Name, Version: ag.PreferredVersion,
+					Namespaced: res.Namespaced, ShortNames: res.ShortNames, Verbs: verbs, Categories: res.Categories})
+			}
+		}
+		sort.Slice(ag.Resources, func(i, j int) bool { return ag.Resources[i].Name < ag.Resources[j].Name })
+		out = append(out, ag)
+	}
+	// Core first, then built-in groups, then custom, each alphabetical, as a reader scans them.
+	sort.SliceStable(out, func(i, j int) bool {
+		if (out[i].Name == "") != (out[j].Name == "") {
+			return out[i].Name == ""
+		}
+		if out[i].BuiltIn != out[j].BuiltIn {
+			return out[i].BuiltIn
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}

@@ -1,0 +1,447 @@
+package arch
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/kubectl-katib/plugins/pkg/render"
+)
+
+// Explanation kinds, the "kind" field of -o json|yaml for `explain TOPIC`.
+const (
+	KindComponent = "ComponentExplanation"
+	KindConcept   = "ConceptExplanation"
+	KindResource  = "ResourceExplanation"
+)
+
+// TopicExplanation is a component or concept with what this cluster shows of it.
+type TopicExplanation struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Offline    bool   `json:"offline"`
+	Entry      Entry  `json:"entry"`
+	// Live holds the facts found in the cluster; empty offline.
+	Live *LiveFacts `json:"live,omitempty"`
+}
+
+// LiveFacts are the parts of the model a topic is about.
+type LiveFacts struct {
+	Component       *Component `json:"component,omitempty"`
+	Nodes           []Node     `json:"nodes,omitempty"`
+	AddOns          []AddOn    `json:"addOns,omitempty"`
+	CustomResources []CRDGroup `json:"customResources,omitempty"`
+	APIGroups       int        `json:"apiGroups,omitempty"`
+	Notes           []string   `json:"notes,omitempty"`
+}
+
+// ResourceExplanation is a resource kind: its API facts, schema and who acts on it.
+type ResourceExplanation struct {
+	APIVersion       string      `json:"apiVersion"`
+	Kind             string      `json:"kind"`
+	Resource         Resource    `json:"resource"`
+	BuiltIn          bool        `json:"builtIn"`
+	GroupDescription string      `json:"groupDescription,omitempty"`
+	Concept          *Entry      `json:"concept,omitempty"`
+	Schema           *KindSchema `json:"schema,omitempty"`
+	SchemaNote       string      `json:"schemaNote,omitempty"`
+	ActedOnBy        []ChainStep `json:"actedOnBy"`
+	CRD              *CRD        `json:"crd,omitempty"`
+	// FieldPath is the dotted path asked for (pod.spec.containers), empty for the kind.
+	FieldPath string `json:"fieldPath,omitempty"`
+}
+
+// ExplainTopic gathers a component or concept with its live facts from m.
+func ExplainTopic(m *Model, e *Entry) *TopicExplanation {
+	kind := KindComponent
+	if KB().IsConcept(e) {
+		kind = KindConcept
+	}
+	t := &TopicExplanation{APIVersion: SchemaVersion, Kind: kind, Offline: m.Offline, Entry: *e}
+	if m.Offline {
+		return t
+	}
+	live := &LiveFacts{}
+	switch e.Name {
+	case "kubelet", "container-runtime":
+		live.Nodes = m.Nodes
+	case "kube-proxy", "coredns", "cni", "metrics-server":
+		for _, a := range m.AddOns {
+			if a.Component == e.Name {
+				live.AddOns = append(live.AddOns, a)
+			}
+		}
+	case "crd", "operator", "controller":
+		live.CustomResources = m.CustomResources
+		if e.Name == "controller" {
+			live.Component = m.Component("kube-controller-manager")
+		}
+	case "api-group":
+		live.APIGroups = len(m.APIGroups)
+	default:
+		live.Component = m.Component(e.Name)
+	}
+	live.Notes = m.Notes
+	t.Live = live
+	return t
+}
+
+func section(w io.Writer, st render.Style, title string) {
+	fmt.Fprintf(w, "\n%s\n", st.Heading(title))
+}
+
+// WriteOverview prints the diagram and a short explanation of each part present.
+func WriteOverview(w io.Writer, m *Model, st render.Style) error {
+	if err := render.Boxes(w, m.Graph(), st); err != nil {
+		return err
+	}
+	kb := KB()
+	section(w, st, "What each part does")
+	var names []string
+	for _, c := range m.ControlPlane {
+		names = append(names, c.Name)
+	}
+	if len(m.Nodes) > 0 {
+		names = append(names, "kubelet", "container-runtime")
+	}
+	seen := map[string]bool{}
+	for _, a := range m.AddOns {
+		if a.Component != "add-on" && !seen[a.Component] {
+			seen[a.Component] = true
+			names = append(names, a.Component)
+		}
+	}
+	for _, n := range names {
+		e := kb.Component(n)
+		fmt.Fprintf(w, "  %s\n", st.Bold(e.Name))
+		render.Paragraph(w, st, 4, e.Summary)
+	}
+	if len(m.CustomResources) > 0 {
+		op := kb.Component("operator")
+		fmt.Fprintf(w, "  %s\n", st.Bold("custom resources and operators"))
+		render.Paragraph(w, st, 4, op.Summary+" "+firstSentences(op.Does, 2))
+		for _, g := range m.CustomResources {
+			for _, c := range g.CRDs {
+				render.Paragraph(w, st, 4, "- "+crdLine(c))
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nMore: kubectl arch explain COMPONENT|RESOURCE|CONCEPT (e.g. etcd, pods, operator)\n")
+	return nil
+}
+
+func crdLine(c CRD) string {
+	if c.Operator == nil {
+		return fmt.Sprintf("%s (%s): operator unknown; no Deployment is allowed to write it, serves its webhook or shares its labels.", c.Name, c.Kind)
+	}
+	return fmt.Sprintf("%s (%s): reconciled by %s %s, because %s.", c.Name, c.Kind, strings.ToLower(c.Operator.Kind), c.Operator.Ref(), strings.Join(c.Operator.Evidence, "; "))
+}
+
+func firstSentences(text string, n int) string {
+	parts := strings.SplitAfter(text, ". ")
+	if len(parts) <= n {
+		return text
+	}
+	return strings.TrimSpace(strings.Join(parts[:n], ""))
+}
+
+// WriteTopic prints a component or concept: what it does, its live facts, what it talks to,
+// failure and symptom, and the official docs.
+func WriteTopic(w io.Writer, t *TopicExplanation, st render.Style) error {
+	e := t.Entry
+	fmt.Fprintf(w, "%s  %s\n", st.Bold(strings.ToUpper(e.Name)), st.Dim(e.Title))
+	render.Paragraph(w, st, 0, e.Summary)
+	section(w, st, "What it does")
+	render.Paragraph(w, st, 2, e.Does)
+	if len(e.Controllers) > 0 {
+		section(w, st, "Main controllers")
+		for _, c := range e.Controllers {
+			render.Paragraph(w, st, 2, fmt.Sprintf("%-26s %s", c.Name, c.Does))
+		}
+	}
+	if t.Live != nil {
+		writeLive(w, t, st)
+	} else if t.Offline {
+		section(w, st, "In this cluster")
+		fmt.Fprintln(w, "  (offline: run without --offline to see live facts)")
+	}
+	if len(e.TalksTo) > 0 {
+		section(w, st, "Talks to")
+		for _, n := range e.TalksTo {
+			other := KB().Component(n)
+			render.Paragraph(w, st, 2, fmt.Sprintf("%s: %s", n, other.Summary))
+		}
+	}
+	section(w, st, "When it fails")
+	render.Paragraph(w, st, 2, e.WhenItFails)
+	section(w, st, "What you notice")
+	render.Paragraph(w, st, 2, e.Symptom)
+	section(w, st, "Docs")
+	fmt.Fprintf(w, "  %s\n", e.Docs)
+	return nil
+}
+
+func writeLive(w io.Writer, t *TopicExplanation, st render.Style) {
+	l := t.Live
+	section(w, st, "In this cluster")
+	wrote := false
+	line := func(format string, args ...any) {
+		wrote = true
+		render.Paragraph(w, st, 2, fmt.Sprintf(format, args...))
+	}
+	if c := l.Component; c != nil {
+		if len(c.Seen) > 0 {
+			line("seen through: %s", strings.Join(c.Seen, ", "))
+		} else {
+			line("not visible with these credentials")
+		}
+		if c.Version != "" {
+			line("version: %s", c.Version)
+		}
+		line("health: %s", st.Status(c.Health, c.Health))
+		for _, ch := range c.Checks {
+			mark := "ok"
+			if !ch.OK {
+				mark = "failed"
+			}
+			line("  /%s check %s: %s", ch.Endpoint, ch.Name, mark)
+		}
+		if c.Leader != nil {
+			renew := ""
+			if c.Leader.RenewTime != "" {
+				renew = ", renewed " + c.Leader.RenewTime
+			}
+			line("leader: %s (Lease %s%s)", c.Leader.Holder, c.Leader.Lease, renew)
+		}
+		for _, p := range c.Pods {
+			line("pod: %s/%s on %s, %s", p.Namespace, p.Name, p.Node, p.Phase)
+		}
+		if c.RunsOn != "" {
+			line("runs: %s", c.RunsOn)
+		}
+	} else if t.Entry.Layer == "control-plane" {
+		line("not found: no Pod, Lease or health check shows it (normal for %s on clusters without it)", t.Entry.Name)
+	}
+	for _, n := range l.Nodes {
+		ready := "NotReady"
+		if n.Ready {
+			ready = "Ready"
+		}
+		if t.Entry.Name == "kubelet" {
+			line("node %s: kubelet %s, %s, %s/%s, %s CPU, %s memory", n.Name, n.KubeletVersion, ready, n.OS, n.Architecture, n.Capacity["cpu"], n.Capacity["memory"])
+		} else {
+			line("node %s: %s %s (%s, kernel %s)", n.Name, n.ContainerRuntime, n.RuntimeVersion, n.OSImage, n.KernelVersion)
+		}
+	}
+	for _, a := range l.AddOns {
+		mode := ""
+		if a.Mode != "" {
+			mode = ", mode " + a.Mode
+		}
+		line("%s %s/%s: %s ready, image %s%s", strings.ToLower(a.Kind), a.Namespace, a.Name, a.Ready, a.Image, mode)
+	}
+	switch t.Entry.Name {
+	case "kube-proxy", "coredns", "cni", "metrics-server":
+		if len(l.AddOns) == 0 {
+			line("no workload for it is visible in kube-system; it may run outside Pods, be replaced by another component, or be absent")
+		}
+	case "crd", "operator", "controller":
+		total := 0
+		for _, g := range l.CustomResources {
+			total += len(g.CRDs)
+		}
+		if total == 0 {
+			line("this cluster has no CustomResourceDefinitions (or they are not readable)")
+		}
+		for _, g := range l.CustomResources {
+			line("group %s:", g.Group)
+			for _, c := range g.CRDs {
+				render.Paragraph(w, st, 4, "- "+crdLine(c))
+			}
+		}
+	case "api-group":
+		line("%d API groups are served; see kubectl arch api-versions and kubectl arch api-resources", l.APIGroups)
+	case "kubelet", "container-runtime":
+		if len(l.Nodes) == 0 {
+			line("no nodes are readable with these credentials")
+		}
+	}
+	if len(l.Notes) > 0 {
+		for _, n := range l.Notes {
+			line("note: %s", n)
+		}
+	}
+	if !wrote {
+		line("nothing more to show")
+	}
+}
+
+// WriteResource prints a resource's API facts, who acts on it and its schema fields.
+func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st render.Style) error {
+	res := r.Resource
+	gv := res.Version
+	if res.Group != "" {
+		gv = res.Group + "/" + res.Version
+	}
+	fmt.Fprintf(w, "%s  %s\n", st.Bold("KIND: "+res.Kind), st.Dim("("+gv+")"))
+	scope := "namespaced"
+	if !res.Namespaced {
+		scope = "cluster-scoped"
+	}
+	origin := "built-in"
+	if !r.BuiltIn {
+		origin = "custom (CustomResourceDefinition)"
+	}
+	fmt.Fprintf(w, "RESOURCE: %s, %s, %s\n", res.Name, scope, origin)
+	if len(res.ShortNames) > 0 {
+		fmt.Fprintf(w, "SHORT NAMES: %s\n", strings.Join(res.ShortNames, ", "))
+	}
+	fmt.Fprintf(w, "VERBS: %s\n", strings.Join(res.Verbs, ", "))
+	if r.GroupDescription != "" {
+		group := res.Group
+		if group == "" {
+			group = "core"
+		}
+		render.Paragraph(w, st, 0, fmt.Sprintf("GROUP %s: %s", group, r.GroupDescription))
+	}
+	if r.Concept != nil {
+		section(w, st, "What it is")
+		render.Paragraph(w, st, 2, r.Concept.Summary+" "+r.Concept.Does)
+		fmt.Fprintf(w, "  Docs: %s\n", r.Concept.Docs)
+	}
+	if r.Schema != nil && r.Schema.Description != "" && r.FieldPath == "" {
+		section(w, st, "Description")
+		render.Paragraph(w, st, 2, r.Schema.Description)
+	}
+	section(w, st, "Who acts on it")
+	render.Paragraph(w, st, 2, "you or a client -> kube-apiserver (authenticates, authorises, admits, stores it in etcd)")
+	if r.CRD != nil {
+		if r.CRD.Operator != nil {
+			render.Paragraph(w, st, 2, fmt.Sprintf("-> operator %s %s (%s)", strings.ToLower(r.CRD.Operator.Kind), r.CRD.Operator.Ref(), strings.Join(r.CRD.Operator.Evidence, "; ")))
+			for _, c := range r.CRD.Candidates {
+				render.Paragraph(w, st, 4, fmt.Sprintf("also possible: %s (%s)", c.Ref(), strings.Join(c.Evidence, "; ")))
+			}
+		} else {
+			render.Paragraph(w, st, 2, "-> operator unknown: no Deployment is allowed to write it, serves its conversion webhook or shares its labels; without one, objects are stored but nothing acts on them")
+		}
+	}
+	for _, s := range r.ActedOnBy {
+		actor := s.Actor
+		if s.In != "" {
+			actor += " (" + s.In + ")"
+		}
+		render.Paragraph(w, st, 2, fmt.Sprintf("-> %s %s", actor, s.Does))
+	}
+	if r.CRD == nil && len(r.ActedOnBy) == 0 {
+		render.Paragraph(w, st, 2, "-> no controller is known to act on it: it is data that clients and components read")
+	}
+	title := "Fields"
+	if r.FieldPath != "" {
+		title = "Fields of " + r.FieldPath
+	}
+	section(w, st, title)
+	switch {
+	case r.Schema == nil:
+		render.Paragraph(w, st, 2, r.SchemaNote)
+	case r.Schema.Open && len(r.Schema.Fields) == 0:
+		render.Paragraph(w, st, 2, "Schema-less: the kind accepts any fields (x-kubernetes-preserve-unknown-fields), so the API server stores whatever is sent and only the operator gives the fields meaning.")
+	default:
+		if r.SchemaNote != "" {
+			render.Paragraph(w, st, 2, r.SchemaNote)
+		}
+		writeFields(w, r.Schema.Fields, recursive, 1, st)
+	}
+	return nil
+}
+
+func writeFields(w io.Writer, fields []Field, recursive bool, depth int, st render.Style) {
+	indent := strings.Repeat("  ", depth)
+	for _, f := range fields {
+		req := ""
+		if f.Required {
+			req = " -required-"
+		}
+		open := ""
+		if f.Open {
+			open = " (any fields)"
+		}
+		fmt.Fprintf(w, "%s%s\t<%s>%s%s\n", indent, st.Bold(f.Name), f.Type, req, open)
+		if recursive {
+			writeFields(w, f.Fields, true, depth+1, st)
+			continue
+		}
+		if f.Description != "" {
+			render.Paragraph(w, st, len(indent)+2, firstSentences(f.Description, 2))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// SelectField narrows a schema to the field at path (spec.containers), as kubectl explain
+// does for pod.spec.containers.
+func SelectField(s *KindSchema, path []string) (*KindSchema, error) {
+	fields := s.Fields
+	var cur *Field
+	for _, p := range path {
+		found := false
+		for i := range fields {
+			if fields[i].Name == p {
+				cur = &fields[i]
+				fields = cur.Fields
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("field %q does not exist", p)
+		}
+	}
+	if cur == nil {
+		return s, nil
+	}
+	return &KindSchema{Description: cur.Description, Fields: cur.Fields, Open: cur.Open}, nil
+}
+
+// ChainGraph draws who acts on a resource as a left-to-right chain.
+func ChainGraph(r *ResourceExplanation) *render.Graph {
+	g := &render.Graph{Title: "Who acts on " + r.Resource.Name}
+	grp := render.Group{ID: "chain", Label: r.Resource.Kind + " (" + r.Resource.Name + ")"}
+	grp.Nodes = append(grp.Nodes, render.Node{ID: "client", Label: "you or a client", Lines: []string{"kubectl, client-go"}},
+		render.Node{ID: "kube-apiserver", Label: "kube-apiserver", Lines: []string{"stores it in etcd"}})
+	g.Edges = append(g.Edges, render.Edge{From: "client", To: "kube-apiserver", Label: "writes " + r.Resource.Kind})
+	prev := "kube-apiserver"
+	if r.CRD != nil && r.CRD.Operator != nil {
+		grp.Nodes = append(grp.Nodes, render.Node{ID: "operator", Label: r.CRD.Operator.Name, Lines: []string{"operator in " + r.CRD.Operator.Namespace}})
+		g.Edges = append(g.Edges, render.Edge{From: "operator", To: prev, Label: "watches and reconciles"})
+	}
+	for i, s := range r.ActedOnBy {
+		id := fmt.Sprintf("step%d", i)
+		lines := render.Wrap(s.Does, 32)
+		if s.In != "" {
+			lines = append([]string{"in " + s.In}, lines...)
+		}
+		grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: s.Actor, Lines: lines})
+		g.Edges = append(g.Edges, render.Edge{From: prev, To: id, Label: s.Resource})
+		prev = id
+	}
+	g.Groups = []render.Group{grp}
+	return g
+}
+
+// TopicGraph draws a component or concept with what it talks to.
+func TopicGraph(t *TopicExplanation) *render.Graph {
+	e := t.Entry
+	g := &render.Graph{Title: e.Name + ": " + e.Title, Subtitle: e.Summary}
+	grp := render.Group{ID: "topic", Label: e.Title}
+	grp.Nodes = append(grp.Nodes, render.Node{ID: e.Name, Label: e.Name, Lines: render.Wrap(e.Summary, 32)})
+	others := append([]string{}, e.TalksTo...)
+	sort.Strings(others)
+	for _, o := range others {
+		oe := KB().Component(o)
+		grp.Nodes = append(grp.Nodes, render.Node{ID: o, Label: o, Lines: render.Wrap(oe.Summary, 32)})
+		g.Edges = append(g.Edges, render.Edge{From: e.Name, To: o, Label: "talks to"})
+	}
+	g.Groups = []render.Group{grp}
+	return g
+}

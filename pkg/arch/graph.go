@@ -1,0 +1,256 @@
+package arch
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kubectl-katib/plugins/pkg/render"
+)
+
+// maxNodeGroups keeps diagrams of large clusters readable: the first nodes are drawn in
+// full and the rest summarised in one frame.
+const maxNodeGroups = 3
+
+// Graph turns the model into the diagram every output format draws.
+func (m *Model) Graph() *render.Graph {
+	g := &render.Graph{Title: m.title(), Subtitle: m.subtitle(), Notes: m.Notes}
+	cp := render.Group{ID: "control-plane", Label: "Control plane"}
+	// etcd first, then the API server next to it and to the components that call it, so the
+	// picture's links are short.
+	order := map[string]int{"etcd": 0, "kube-apiserver": 1, "kube-scheduler": 2, "kube-controller-manager": 3, "cloud-controller-manager": 4}
+	comps := append([]Component{}, m.ControlPlane...)
+	sort.SliceStable(comps, func(i, j int) bool { return order[comps[i].Name] < order[comps[j].Name] })
+	for _, c := range comps {
+		cp.Nodes = append(cp.Nodes, render.Node{ID: c.Name, Label: c.Name, Lines: componentLines(c, m.Offline), Status: c.Health})
+		if c.Name != "kube-apiserver" && c.Name != "etcd" {
+			g.Edges = append(g.Edges, render.Edge{From: c.Name, To: "kube-apiserver", Label: componentVerb(c.Name)})
+		}
+	}
+	if m.Component("etcd") != nil && m.Component("kube-apiserver") != nil {
+		g.Edges = append(g.Edges, render.Edge{From: "kube-apiserver", To: "etcd", Label: "stores all objects"})
+	}
+	g.Groups = append(g.Groups, cp)
+
+	for i, n := range m.Nodes {
+		if i == maxNodeGroups {
+			rest := m.Nodes[i:]
+			ready := 0
+			for _, r := range rest {
+				if r.Ready {
+					ready++
+				}
+			}
+			g.Groups = append(g.Groups, render.Group{ID: "more-nodes", Label: fmt.Sprintf("%d more nodes", len(rest)),
+				Nodes: []render.Node{{ID: "more-nodes", Label: fmt.Sprintf("%d more nodes", len(rest)), Lines: []string{fmt.Sprintf("%d Ready", ready)}, Status: "ok"}}})
+			break
+		}
+		g.Groups = append(g.Groups, nodeGroup(m, n, &g.Edges))
+	}
+
+	if len(m.AddOns) > 0 {
+		grp := render.Group{ID: "add-ons", Label: "Add-ons (kube-system)"}
+		for _, a := range m.AddOns {
+			if (a.Component == "kube-proxy" || a.Component == "cni") && a.Kind == "DaemonSet" && len(m.Nodes) > 0 {
+				continue
+			}
+			id := "addon/" + a.Namespace + "/" + a.Name
+			lines := []string{strings.ToLower(a.Kind) + ", " + a.Ready + " ready"}
+			if a.Component != "add-on" {
+				lines = append([]string{KB().Component(a.Component).Title}, lines...)
+			}
+			st := readyStatus(a.Ready)
+			if m.Offline {
+				lines, st = render.Wrap(KB().Component(a.Component).Summary, 32), ""
+			}
+			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: a.Name, Lines: lines, Status: st})
+			g.Edges = append(g.Edges, render.Edge{From: id, To: "kube-apiserver", Label: "watches", Dashed: true})
+		}
+		if len(grp.Nodes) > 0 {
+			g.Groups = append(g.Groups, grp)
+		}
+	}
+
+	if len(m.CustomResources) > 0 {
+		grp := render.Group{ID: "custom", Label: "Custom resources and operators"}
+		ops := map[string]bool{}
+		for _, cg := range m.CustomResources {
+			id := "crd/" + cg.Group
+			var lines []string
+			for _, c := range cg.CRDs {
+				owner := "operator unknown"
+				if c.Operator != nil {
+					owner = "by " + c.Operator.Name
+				}
+				lines = append(lines, c.Kind+" ("+owner+")")
+			}
+			if len(lines) > 4 {
+				lines = append(lines[:3], fmt.Sprintf("and %d more", len(lines)-3))
+			}
+			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: cg.Group, Lines: lines})
+			g.Edges = append(g.Edges, render.Edge{From: "kube-apiserver", To: id, Label: "serves", Dashed: true})
+			for _, c := range cg.CRDs {
+				if c.Operator == nil {
+					continue
+				}
+				oid := "operator/" + c.Operator.Ref()
+				if !ops[oid] {
+					ops[oid] = true
+					grp.Nodes = append(grp.Nodes, render.Node{ID: oid, Label: c.Operator.Name,
+						Lines: []string{"operator, " + strings.ToLower(c.Operator.Kind), "namespace " + c.Operator.Namespace}, Status: ""})
+				}
+				edge := render.Edge{From: oid, To: id, Label: "reconciles"}
+				if !hasEdge(g.Edges, edge) {
+					g.Edges = append(g.Edges, edge)
+				}
+			}
+		}
+		g.Groups = append(g.Groups, grp)
+	}
+	return g
+}
+
+func hasEdge(list []render.Edge, e render.Edge) bool {
+	for _, x := range list {
+		if x.From == e.From && x.To == e.To {
+			return true
+		}
+	}
+	return false
+}
+
+func readyStatus(ready string) string {
+	var a, b int
+	if _, err := fmt.Sscanf(ready, "%d/%d", &a, &b); err != nil {
+		return "unknown"
+	}
+	if a >= b && b > 0 {
+		return "ok"
+	}
+	return "failing"
+}
+
+func componentVerb(name string) string {
+	switch name {
+	case "kube-scheduler":
+		return "watches Pods, binds them"
+	case "kube-controller-manager":
+		return "reconciles built-in kinds"
+	case "cloud-controller-manager":
+		return "syncs with the cloud"
+	}
+	return "watches"
+}
+
+func componentLines(c Component, offline bool) []string {
+	if offline {
+		return render.Wrap(c.Summary, 32)
+	}
+	var lines []string
+	if c.Version != "" {
+		lines = append(lines, "version "+c.Version)
+	}
+	if c.Health != "unknown" || len(c.Checks) > 0 {
+		h := "health " + c.Health
+		if c.Name == "etcd" && len(c.Checks) > 0 {
+			var names []string
+			seen := map[string]bool{}
+			for _, ch := range c.Checks {
+				if !seen[ch.Name] {
+					seen[ch.Name] = true
+					names = append(names, ch.Name)
+				}
+			}
+			h += " (" + strings.Join(names, ", ") + ")"
+		}
+		lines = append(lines, h)
+	} else {
+		lines = append(lines, "health unknown")
+	}
+	if c.Leader != nil {
+		lines = append(lines, "leader "+c.Leader.Holder)
+	}
+	if c.RunsOn != "" {
+		lines = append(lines, c.RunsOn)
+	}
+	return lines
+}
+
+func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
+	role := "node"
+	if len(n.Roles) > 0 {
+		role = strings.Join(n.Roles, ",") + " node"
+	}
+	grp := render.Group{ID: "node/" + n.Name, Label: fmt.Sprintf("Node %s (%s, %s/%s)", n.Name, role, n.OS, n.Architecture)}
+	status := "failing"
+	ready := "NotReady"
+	if n.Ready {
+		status, ready = "ok", "Ready"
+	}
+	kid := "kubelet/" + n.Name
+	rid := "runtime/" + n.Name
+	kubeletLines := []string{"version " + n.KubeletVersion, ready}
+	if c, ok := n.Capacity["cpu"]; ok {
+		kubeletLines = append(kubeletLines, fmt.Sprintf("%s CPU, %s memory", c, n.Capacity["memory"]))
+	}
+	if n.PodCIDR != "" {
+		kubeletLines = append(kubeletLines, "pod CIDR "+n.PodCIDR)
+	}
+	runtimeLines := []string{n.ContainerRuntime + " " + n.RuntimeVersion, n.OSImage, "kernel " + n.KernelVersion}
+	if m.Offline {
+		status = ""
+		kubeletLines = render.Wrap(KB().Component("kubelet").Summary, 32)
+		runtimeLines = render.Wrap(KB().Component("container-runtime").Summary, 32)
+	}
+	grp.Nodes = append(grp.Nodes,
+		render.Node{ID: kid, Label: "kubelet", Lines: kubeletLines, Status: status},
+		render.Node{ID: rid, Label: "container runtime", Lines: runtimeLines, Status: status},
+	)
+	*edges = append(*edges, render.Edge{From: kid, To: "kube-apiserver", Label: "watches its Pods, reports status"},
+		render.Edge{From: kid, To: rid, Label: "CRI"})
+	for _, a := range m.AddOns {
+		if a.Component == "kube-proxy" || a.Component == "cni" {
+			id := "addon/" + a.Namespace + "/" + a.Name + "/" + n.Name
+			lines := []string{KB().Component(a.Component).Title, "daemonset " + a.Ready + " ready"}
+			if a.Mode != "" {
+				lines = append(lines, "mode "+a.Mode)
+			}
+			st := readyStatus(a.Ready)
+			if m.Offline {
+				lines, st = render.Wrap(KB().Component(a.Component).Summary, 32), ""
+			}
+			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: a.Name, Lines: lines, Status: st})
+			*edges = append(*edges, render.Edge{From: id, To: "kube-apiserver", Label: "watches", Dashed: true})
+		}
+	}
+	return grp
+}
+
+func (m *Model) title() string {
+	if m.Offline {
+		return "Kubernetes architecture (generic, offline)"
+	}
+	name := m.Cluster.Context
+	if name == "" {
+		name = m.Cluster.Server
+	}
+	t := "Cluster " + name
+	if m.Cluster.Version != "" {
+		t += " (Kubernetes " + m.Cluster.Version + ")"
+	}
+	return t
+}
+
+func (m *Model) subtitle() string {
+	if m.Offline {
+		return "What every cluster is made of; run without --offline to see the cluster you are connected to."
+	}
+	custom := 0
+	for _, g := range m.APIGroups {
+		if !g.BuiltIn {
+			custom++
+		}
+	}
+	return fmt.Sprintf("%s, %d node(s), %d API groups (%d custom), %d CRD(s)",
+		m.Cluster.Server, m.Cluster.NodeCount, len(m.APIGroups), custom, m.Cluster.CRDCount)
+}

@@ -1,0 +1,100 @@
+package arch
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"sigs.k8s.io/yaml"
+
+	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/render"
+)
+
+// diagramFormats are the -o values of explain and view; "" is the terminal drawing.
+var diagramFormats = []string{"", "json", "yaml", "dot", "mermaid", "svg"}
+
+// modelFlags are shared by every command that reads the cluster.
+type modelFlags struct {
+	Offline bool
+	Refresh bool
+	Output  string
+}
+
+func (f *modelFlags) add(cmd *cobra.Command, offline bool, formats []string) {
+	if offline {
+		cmd.Flags().BoolVar(&f.Offline, "offline", false, "Teach the generic architecture without contacting a cluster.")
+	}
+	cmd.Flags().BoolVar(&f.Refresh, "refresh", false, "Ignore cached API discovery and read it again from the cluster.")
+	cmd.Flags().StringVarP(&f.Output, "output", "o", "", fmt.Sprintf("Output format: one of %q.", formats))
+}
+
+func validateFormat(got string, allowed []string) error {
+	for _, a := range allowed {
+		if got == a {
+			return nil
+		}
+	}
+	return exitcode.UsageError("unknown output format %q: use one of %q", got, allowed)
+}
+
+// style decides colour and width: colour only on a terminal and never with NO_COLOR.
+func style(w io.Writer) render.Style {
+	st := render.Style{Width: 80}
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return st
+	}
+	if _, set := os.LookupEnv("NO_COLOR"); !set {
+		st.Color = true
+	}
+	if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 20 && width < 80 {
+		st.Width = width
+	}
+	return st
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+func writeYAML(w io.Writer, v any) error {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// writeGraph writes a diagram format; ok is false for formats that are not diagrams.
+func writeGraph(w io.Writer, format string, g *render.Graph) (bool, error) {
+	switch format {
+	case "dot":
+		return true, render.DOT(w, g)
+	case "mermaid":
+		return true, render.Mermaid(w, g)
+	case "svg":
+		return true, render.SVG(w, g)
+	}
+	return false, nil
+}
+
+// loadError turns an unreachable cluster into exit code 1 with its advice.
+func loadError(err error) error {
+	var u *archpkg.UnreachableError
+	if errors.As(err, &u) {
+		return exitcode.WithCode(exitcode.Failure, err)
+	}
+	return err
+}

@@ -1,0 +1,93 @@
+package arch
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/render"
+	"github.com/kubectl-katib/plugins/plugins/cmdutil"
+)
+
+func init() { subcommands = append(subcommands, NewCmdView) }
+
+// ViewOptions draws the architecture diagram alone.
+type ViewOptions struct {
+	modelFlags
+	getter genericclioptions.RESTClientGetter
+	genericiooptions.IOStreams
+}
+
+// NewCmdView is `kubectl arch view`.
+func NewCmdView(root *cmdutil.RootOptions) *cobra.Command {
+	o := &ViewOptions{getter: root.ConfigFlags, IOStreams: root.Streams}
+	cmd := &cobra.Command{
+		Use:   "view",
+		Short: "Draw the cluster's architecture diagram, without explanations",
+		Long: `Draw the diagram of the cluster you are connected to: boxes in the terminal, or DOT,
+Mermaid and SVG for documents and pictures, or the model as JSON/YAML for scripts.`,
+		Example: `  # In the terminal
+  kubectl arch view
+
+  # A picture, and a diagram for a Markdown page
+  kubectl arch view -o svg > cluster.svg
+  kubectl arch view -o mermaid
+
+  # Graphviz
+  kubectl arch view -o dot | dot -Tpng > cluster.png`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd)
+		},
+	}
+	o.add(cmd, true, diagramFormats)
+	return cmd
+}
+
+// Validate checks the output format.
+func (o *ViewOptions) Validate() error {
+	if err := validateFormat(o.Output, diagramFormats); err != nil {
+		return err
+	}
+	if o.Offline && o.Refresh {
+		return exitcode.UsageError("--offline and --refresh cannot be used together: --offline reads nothing from a cluster")
+	}
+	return nil
+}
+
+// Run reads the model and draws it.
+func (o *ViewOptions) Run(cmd *cobra.Command) error {
+	m := archpkg.Offline()
+	if !o.Offline {
+		sess, err := archpkg.Load(cmd.Context(), o.getter, archpkg.LoadOptions{Refresh: o.Refresh})
+		if err != nil {
+			return loadError(err)
+		}
+		m = sess.Model
+	}
+	return writeModel(o.Out, o.Output, m, false)
+}
+
+// writeModel prints the model in any format; explained adds the text under the diagram.
+func writeModel(w io.Writer, format string, m *archpkg.Model, explained bool) error {
+	switch format {
+	case "json":
+		return writeJSON(w, m)
+	case "yaml":
+		return writeYAML(w, m)
+	case "":
+		if explained {
+			return archpkg.WriteOverview(w, m, style(w))
+		}
+		return render.Boxes(w, m.Graph(), style(w))
+	}
+	_, err := writeGraph(w, format, m.Graph())
+	return err
+}
