@@ -217,7 +217,6 @@ func catKernel(k int, c, x float64, isPrior bool) float64 {
 	return 0.5 / float64(k)
 }
 
-
 // logDensityDim is the univariate log-density of dimension j at x.
 func (pz *parzen) logDensityDim(j int, x float64) float64 {
 	p := &pz.space.params[j]
