@@ -152,8 +152,3 @@ func accuracyLines(log string) (steps []int, accs []float64) {
 	}
 	return steps, accs
 }
-
-// splitLines keeps empty lines, unlike strings.Fields, so a dropped or added line shows up.
-func splitLines(s string) []string {
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
