@@ -4,7 +4,7 @@
 // --seed always gives the same numbers.
 //
 // Exit codes: 0 success, 1 runtime failure (e.g. data not found), 2 invalid flags, 3 training
-// diverged (the loss stopped being finite).
+// diverged (weights or loss overflowed).
 package main
 
 import (
@@ -145,11 +145,12 @@ func (c config) validate() error {
 	return nil
 }
 
-// divergedError reports a loss that is no longer finite, which no further epoch can repair.
+// divergedError reports weights or a loss that overflowed, which no further epoch can repair;
+// exiting non-zero lets a tuner record the trial as failed instead of reading garbage metrics.
 type divergedError struct{ epoch int }
 
 func (e divergedError) Error() string {
-	return fmt.Sprintf("training diverged in epoch %d (the loss is no longer finite); try a smaller --lr", e.epoch)
+	return fmt.Sprintf("training diverged in epoch %d (the weights or the loss are no longer finite numbers); try a smaller --lr", e.epoch)
 }
 
 func train(c config, stdout, stderr io.Writer) error {

@@ -155,3 +155,14 @@ func TestTutorialFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestDivergenceExitsThree(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"--data-dir", mnistDir(t), "--num-train=500", "--num-test=100", "--epochs=1", "--lr=1e30"}
+	if code := run(args, &out, &errOut); code != exitDiverged {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitDiverged, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "try a smaller --lr") || out.Len() != 0 {
+		t.Fatalf("stdout %q, stderr %q", out.String(), errOut.String())
+	}
+}
