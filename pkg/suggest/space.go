@@ -373,9 +373,19 @@ func (s *space) observations(history []Trial, sgn float64) []observation {
 }
 
 // rngFor derives the generator of the k-th suggestion from the seed, so that a rebuilt
-// algorithm draws the same numbers for the same k.
+// algorithm draws the same numbers for the same k. The inputs go through a strong mixer first:
+// PCG streams whose states differ by one are not independent enough for neighbouring k.
 func rngFor(seed int64, k int, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(uint64(seed)^0x9e3779b97f4a7c15*stream, uint64(k)+stream<<40))
+	a := splitmix64(uint64(seed) ^ splitmix64(stream))
+	b := splitmix64(a ^ splitmix64(uint64(k)+0x632be59bd9b4e019))
+	return rand.New(rand.NewPCG(a, b))
+}
+
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }
 
 func uniformPoint(r *rand.Rand, d int) []float64 {
