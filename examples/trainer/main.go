@@ -43,6 +43,25 @@ type config struct {
 	format    string
 }
 
+// wholeNumber is an int flag that also accepts an integral number written as a float ("32.0"),
+// since tuners and templates sometimes render integer parameters that way.
+type wholeNumber int
+
+func (w *wholeNumber) String() string { return strconv.Itoa(int(*w)) }
+
+func (w *wholeNumber) Set(v string) error {
+	if i, err := strconv.Atoi(v); err == nil {
+		*w = wholeNumber(i)
+		return nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<31 {
+		return errors.New("not a whole number")
+	}
+	*w = wholeNumber(f)
+	return nil
+}
+
 // usageError marks errors caused by the command line, which exit with status 2.
 type usageError struct{ msg string }
 
@@ -81,12 +100,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(io.Discard)
 	fs.Float64Var(&c.lr, "lr", 0.01, "learning rate (> 0)")
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum for sgd, beta1 for adam (0 <= m < 1)")
-	fs.IntVar(&c.batchSize, "batch-size", 64, "examples per optimisation step")
-	fs.IntVar(&c.epochs, "epochs", 3, "passes over the training subset")
-	fs.IntVar(&c.hidden, "hidden", 64, "hidden ReLU units; 0 trains softmax regression")
+	c.batchSize, c.epochs, c.hidden, c.numTrain, c.numTest = 64, 3, 64, 10000, 10000
+	fs.Var((*wholeNumber)(&c.batchSize), "batch-size", "examples per optimisation step (an `int`)")
+	fs.Var((*wholeNumber)(&c.epochs), "epochs", "passes over the training subset (an `int`)")
+	fs.Var((*wholeNumber)(&c.hidden), "hidden", "hidden ReLU units; 0 trains softmax regression (an `int`)")
 	fs.StringVar(&c.optimizer, "optimizer", "sgd", "sgd or adam")
-	fs.IntVar(&c.numTrain, "num-train", 10000, fmt.Sprintf("training images to use (1-%d)", maxTrain))
-	fs.IntVar(&c.numTest, "num-test", 10000, fmt.Sprintf("test images to score (1-%d)", maxTest))
+	fs.Var((*wholeNumber)(&c.numTrain), "num-train", fmt.Sprintf("training images to use (1-%d) (an `int`)", maxTrain))
+	fs.Var((*wholeNumber)(&c.numTest), "num-test", fmt.Sprintf("test images to score (1-%d) (an `int`)", maxTest))
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for initial weights and shuffling")
 	fs.StringVar(&c.dataDir, "data-dir", "", "directory holding the four MNIST .gz files (default: "+imageDataDir+", then the GoMNIST module cache)")
 	fs.StringVar(&c.format, "format", "katib", "metric lines: katib (epoch=1 accuracy=0.9012 loss=0.3511) or tutorial (Accuracy at step 0: 0.1005)")

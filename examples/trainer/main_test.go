@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ func TestBadFlagsExitTwoWithAClearMessage(t *testing.T) {
 		{[]string{"--batch-size=0"}, "--batch-size must be at least 1"},
 		{[]string{"--batch-size=100", "--num-train=10"}, "larger than --num-train"},
 		{[]string{"--epochs=0"}, "--epochs must be at least 1"},
+		{[]string{"--epochs=1.5"}, `invalid value "1.5" for flag -epochs: not a whole number`},
 		{[]string{"--hidden=-3"}, "--hidden must be between 0 and 4096"},
 		{[]string{"--optimizer=rmsprop"}, `--optimizer must be sgd or adam, got "rmsprop"`},
 		{[]string{"--num-train=60001"}, "--num-train must be between 1 and 60000"},
@@ -54,6 +56,13 @@ func TestSeveralProblemsAreReportedTogether(t *testing.T) {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr %q does not mention %s", errOut.String(), want)
 		}
+	}
+}
+
+func TestWholeNumbersMayBeWrittenAsFloats(t *testing.T) {
+	c, err := parseFlags([]string{"--hidden=32.0", "--epochs=2", "--batch-size=1e2"}, io.Discard)
+	if err != nil || c.hidden != 32 || c.epochs != 2 || c.batchSize != 100 {
+		t.Fatalf("got %+v, %v", c, err)
 	}
 }
 
