@@ -161,7 +161,6 @@ func (a *bayesOpt) Suggest(history []Trial, n int) ([]Suggestion, error) {
 	obs := a.space.observations(history, a.sgn)
 	var out []Suggestion
 	var model *gp
-	var pendingX [][]float64
 	for i := 0; i < n; i++ {
 		k := len(history) + i
 		var as []experiment.ParameterAssignment
@@ -174,8 +173,7 @@ func (a *bayesOpt) Suggest(history []Trial, n int) ([]Suggestion, error) {
 			}
 		} else {
 			if model == nil {
-				model, pendingX = a.model(history, obs, seed, k)
-				_ = pendingX
+				model = a.model(history, obs, seed)
 			}
 			u := a.maximise(model, rngFor(seed, k, 13), obs, seen)
 			if u == nil {
@@ -271,12 +269,11 @@ func (a *bayesOpt) data(obs []observation) ([][]float64, []float64) {
 }
 
 // model conditions the GP on the finished trials and adds the unfinished ones as liars.
-func (a *bayesOpt) model(history []Trial, obs []observation, seed int64, k int) (*gp, [][]float64) {
-	theta := a.hyper(history, lastRefit(k), seed)
+func (a *bayesOpt) model(history []Trial, obs []observation, seed int64) *gp {
+	theta := a.hyper(history, lastRefit(len(history)), seed)
 	xs, ys := a.data(obs)
 	g := newGP(xs, ys)
 	g.setTheta(theta)
-	var pending [][]float64
 	best := minLoss(obs)
 	for _, t := range history {
 		if t.State.Finished() {
@@ -285,10 +282,9 @@ func (a *bayesOpt) model(history []Trial, obs []observation, seed int64, k int) 
 		if u, ok := a.space.encode(t.Assignments); ok {
 			x := a.feat.features(a.feat.snap(u))
 			g.addPoint(x, best)
-			pending = append(pending, x)
 		}
 	}
-	return g, pending
+	return g
 }
 
 // acquisition scores points (higher is better) from the standardised posterior.
