@@ -102,3 +102,7 @@ test-krew: ## Only the krew tests (release archives, validator, offline krew ins
 .PHONY: bench-run
 bench-run: build cluster-up images ## Makespan of 20 trials via kubectl katib run vs the same Pods via client-go (floor), and API requests per trial
 	KUBECONFIG=$(KUBECONFIG_LOCAL) PATH=$(BIN):$(CURDIR)/.cluster/bin:$$PATH $(GO) run ./hack/bench-run $(BENCH_FLAGS)
+
+.PHONY: bench-suggest
+bench-suggest: ## Search quality of the suggestion algorithms (regret table; BENCH_FLAGS=-quick for fewer seeds)
+	$(GO) run ./hack/bench-suggest $(BENCH_FLAGS)
