@@ -2,6 +2,17 @@
 // algorithms. An algorithm sees the whole trial history on every call and returns new
 // assignments; it keeps no state of its own between calls, so an algorithm rebuilt from the
 // history stored in the cluster continues the same search after a resume.
+//
+// Algorithms, by Katib's names: random, grid, sobol (scrambled), tpe, multivariate-tpe,
+// cmaes, bayesianoptimization, hyperband; early stopping: medianstop. Randomness comes only
+// from generators derived from random_state and the trial's position in the history (a clock
+// seed recorded in the trials' labels when random_state is absent), so two runs with the same
+// random_state and observations suggest the same points, and so does a rebuilt algorithm.
+//
+// Every algorithm searches the unit cube whose coordinates are the parameters' prior CDFs
+// (see space.go), so the uniform, logUniform, normal and logNormal distributions are honoured
+// by all of them except grid, which enumerates steps as Katib's grid does. Int, discrete and
+// categorical parameters work with every algorithm.
 package suggest
 
 import (
@@ -66,8 +77,10 @@ var ErrExhausted = fmt.Errorf("the search space is exhausted")
 // Factory builds an algorithm for a defaulted, validated experiment spec.
 type Factory func(spec *experiment.ExperimentSpec) (Algorithm, error)
 
-// SettingsValidator checks an algorithm's settings against the spec; errors carry field
-// paths under spec.algorithm.algorithmSettings.
+// SettingsValidator checks an algorithm's settings against the spec; path is the path of
+// spec.algorithm (spec.earlyStopping for early stoppers) and errors carry field paths under its
+// algorithmSettings, or elsewhere in the spec (spec.parameters[i], spec.maxTrialCount,
+// spec.parallelTrialCount) when a setting's rule concerns them.
 type SettingsValidator func(spec *experiment.ExperimentSpec, path *field.Path) field.ErrorList
 
 type registration struct {
