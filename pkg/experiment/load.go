@@ -37,12 +37,18 @@ func (e *LoadError) Error() string {
 
 // Load reads an Experiment from a YAML or JSON file; "-" reads standard input.
 func Load(path string) (*Experiment, error) {
+	return LoadFrom(path, os.Stdin)
+}
+
+// LoadFrom is Load with the reader "-" stands for, so commands read their own input
+// stream (and tests can feed one).
+func LoadFrom(path string, stdin io.Reader) (*Experiment, error) {
 	var data []byte
 	var err error
 	source := path
 	if path == "-" {
 		source = "<stdin>"
-		data, err = io.ReadAll(os.Stdin)
+		data, err = io.ReadAll(stdin)
 	} else {
 		data, err = os.ReadFile(path)
 	}

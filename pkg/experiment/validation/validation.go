@@ -285,7 +285,8 @@ func validateParameters(s *experiment.ExperimentSpec) field.ErrorList {
 		errs = append(errs, validateParameter(parametersPath.Index(i), &s.Parameters[i])...)
 		name := s.Parameters[i].Name
 		if first, dup := names[name]; dup && name != "" {
-			errs = append(errs, field.Duplicate(parametersPath.Index(i).Child("name"), fmt.Sprintf("%s (also spec.parameters[%d])", name, first)))
+			errs = append(errs, field.Invalid(parametersPath.Index(i).Child("name"), name,
+				fmt.Sprintf("is also the name of spec.parameters[%d]; parameter names must be unique", first)))
 		} else {
 			names[name] = i
 		}

@@ -1,0 +1,115 @@
+package validation
+
+import (
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-katib/plugins/internal/golden"
+	"github.com/kubectl-katib/plugins/pkg/suggest"
+)
+
+const (
+	fileCollector   = `spec.metricsCollectorSpec.collector.kind: Unsupported value: "File": client-side runs read metrics from the primary container's log, not from a file in the trial; print the metrics to stdout as well (name=value or JSON lines) and use kind StdOut (the default)`
+	customCollector = `spec.metricsCollectorSpec.collector.kind: Unsupported value: "Custom": a custom collector is a sidecar that reports to Katib's database, which client-side runs do not have; print the metrics to stdout and use kind StdOut (the default)`
+	pbtUnsupported  = `spec.algorithm.algorithmName: Unsupported value: "pbt": population based training exchanges checkpoints between trials through a volume Katib's suggestion service mounts, which a client-side run does not have`
+	// Katib's own webhook rejects this too: simple-pbt.yaml asks for 3 failed trials out of 2.
+	pbtCounts       = `spec.maxFailedTrialCount: Invalid value: 3: should be less than or equal to spec.maxTrialCount`
+	configMapNote   = `spec.trialTemplate.configMap: the trial template (ConfigMap kubeflow/trial-templates, key defaultTrialTemplate.yaml) is read from the cluster when the experiment runs; its kind, placeholders and primary container were not checked`
+	examplesDir     = "katib-examples"
+	noEarlyStopping = ""
+	medianStop      = "medianstop"
+)
+
+// examples lists every Katib example with its expected outcome. The algorithm and early
+// stopper decide part of it: while pkg/suggest does not implement them, validation must
+// say precisely so; once it does, the example must validate.
+var examples = []struct {
+	file          string
+	algorithm     string
+	earlyStopping string
+	errs          []string
+	notes         []string
+}{
+	{"early-stopping/median-stop-with-json-format.yaml", "random", medianStop, []string{fileCollector}, nil},
+	{"early-stopping/median-stop.yaml", "random", medianStop, nil, nil},
+	{"hp-tuning/bayesian-optimization.yaml", "bayesianoptimization", noEarlyStopping, nil, nil},
+	{"hp-tuning/cma-es.yaml", "cmaes", noEarlyStopping, nil, nil},
+	{"hp-tuning/grid.yaml", "grid", noEarlyStopping, nil, nil},
+	{"hp-tuning/hyperband.yaml", "hyperband", noEarlyStopping, nil, nil},
+	{"hp-tuning/hyperopt-distribution.yaml", "random", noEarlyStopping, nil, nil},
+	{"hp-tuning/multivariate-tpe.yaml", "multivariate-tpe", noEarlyStopping, nil, nil},
+	{"hp-tuning/optuna-distribution.yaml", "tpe", noEarlyStopping, nil, nil},
+	{"hp-tuning/random.yaml", "random", noEarlyStopping, nil, nil},
+	{"hp-tuning/simple-pbt.yaml", "", noEarlyStopping, []string{pbtCounts, pbtUnsupported}, nil},
+	{"hp-tuning/sobol.yaml", "sobol", noEarlyStopping, nil, nil},
+	{"hp-tuning/tpe.yaml", "tpe", noEarlyStopping, nil, nil},
+	{"metrics-collector/custom-metrics-collector.yaml", "random", noEarlyStopping, []string{customCollector}, nil},
+	{"metrics-collector/file-metrics-collector-with-json-format.yaml", "random", noEarlyStopping, []string{fileCollector}, nil},
+	{"metrics-collector/file-metrics-collector.yaml", "random", noEarlyStopping, []string{fileCollector}, nil},
+	{"metrics-collector/metrics-collection-strategy.yaml", "tpe", noEarlyStopping, nil, nil},
+	{"resume-experiment/from-volume-resume.yaml", "random", noEarlyStopping, nil, nil},
+	{"resume-experiment/long-running-resume.yaml", "random", noEarlyStopping, nil, nil},
+	{"trial-template/trial-configmap-source.yaml", "cmaes", noEarlyStopping, nil, []string{configMapNote}},
+	{"trial-template/trial-metadata-substitution.yaml", "random", noEarlyStopping, nil, nil},
+}
+
+func TestKatibExamples(t *testing.T) {
+	for _, ex := range examples {
+		t.Run(ex.file, func(t *testing.T) {
+			r := Check(golden.Path(filepath.Join(examplesDir, ex.file)), nil)
+			if r.LoadErr != nil {
+				t.Fatalf("does not load: %v", r.LoadErr)
+			}
+			want := append([]string(nil), ex.errs...)
+			if ex.algorithm != "" && !suggest.Known(ex.algorithm) {
+				want = append(want, `spec.algorithm.algorithmName: Unsupported value: "`+ex.algorithm+`": Katib's `+ex.algorithm+
+					` algorithm is not available client-side yet; use one of: `+strings.Join(suggest.Names(), ", "))
+			}
+			if ex.earlyStopping != "" && !suggest.KnownEarlyStopper(ex.earlyStopping) {
+				want = append(want, `spec.earlyStopping.algorithmName: Unsupported value: "`+ex.earlyStopping+`": Katib's `+ex.earlyStopping+
+					` early stopping is not available client-side yet; remove spec.earlyStopping to run every trial to its end`)
+			}
+			var got []string
+			for _, e := range r.Errs {
+				got = append(got, e.Error())
+			}
+			assertSameLines(t, "errors", got, want)
+			assertSameLines(t, "notes", r.Notes, ex.notes)
+		})
+	}
+}
+
+// TestKatibExamplesAreAllListed keeps the table above complete when examples are added.
+func TestKatibExamplesAreAllListed(t *testing.T) {
+	listed := map[string]bool{}
+	for _, ex := range examples {
+		listed[ex.file] = true
+	}
+	root := golden.Path(examplesDir)
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".yaml" {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if !listed[filepath.ToSlash(rel)] {
+			t.Errorf("%s has no expected outcome in the examples table", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func assertSameLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	g, w := append([]string(nil), got...), append([]string(nil), want...)
+	sort.Strings(g)
+	sort.Strings(w)
+	if strings.Join(g, "\n") != strings.Join(w, "\n") {
+		t.Errorf("%s differ\n--- got\n%s\n--- want\n%s", what, strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
+}
