@@ -180,10 +180,8 @@ func (g *gp) negLML(theta, grad []float64) float64 {
 	}
 	kf := append([]float64(nil), K...)
 	if !cholesky(K, n) {
-		if grad != nil {
-			for i := range grad {
-				grad[i] = 0
-			}
+		for i := range grad {
+			grad[i] = 0
 		}
 		return 1e10
 	}

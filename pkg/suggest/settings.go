@@ -64,11 +64,6 @@ func (r *settingsReader) lookup(name string) (string, *field.Path, bool) {
 	return "", nil, false
 }
 
-func (r *settingsReader) has(name string) bool {
-	_, _, ok := r.lookup(name)
-	return ok
-}
-
 func (r *settingsReader) str(name, def string, allowed ...string) string {
 	v, p, ok := r.lookup(name)
 	if !ok {
