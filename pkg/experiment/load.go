@@ -3,6 +3,7 @@ package experiment
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -100,21 +101,37 @@ func Parse(data []byte, source string) (*Experiment, error) {
 			continue
 		}
 		var tm struct {
-			APIVersion string `json:"apiVersion"`
-			Kind       string `json:"kind"`
+			APIVersion string            `json:"apiVersion"`
+			Kind       string            `json:"kind"`
+			Items      []json.RawMessage `json:"items"`
 		}
 		if err := yaml.Unmarshal(js, &tm); err != nil {
 			return nil, &LoadError{Source: source, Problems: []string{"must hold a Kubernetes object (a mapping with apiVersion and kind), not " + describeJSON(js)}}
 		}
-		if tm.Kind == KindExp {
-			if tm.APIVersion != APIVersion {
-				return nil, &LoadError{Source: source, Problems: []string{fmt.Sprintf(
-					"apiVersion: Unsupported value: %q: kubectl katib reads Katib %s Experiments; convert the file to apiVersion %s", tm.APIVersion, APIVersion, APIVersion)}}
+		objs := [][]byte{js}
+		if tm.Kind == "List" {
+			// What `kubectl get experiments -o yaml` writes: the objects are its items.
+			objs = objs[:0]
+			for _, item := range tm.Items {
+				objs = append(objs, item)
 			}
-			found = append(found, js)
-			continue
 		}
-		others = append(others, kindName(tm.APIVersion, tm.Kind))
+		for _, obj := range objs {
+			var it struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+			}
+			_ = json.Unmarshal(obj, &it)
+			if it.Kind != KindExp {
+				others = append(others, kindName(it.APIVersion, it.Kind))
+				continue
+			}
+			if it.APIVersion != APIVersion {
+				return nil, &LoadError{Source: source, Problems: []string{fmt.Sprintf(
+					"apiVersion: Unsupported value: %q: kubectl katib reads Katib %s Experiments; convert the file to apiVersion %s", it.APIVersion, APIVersion, APIVersion)}}
+			}
+			found = append(found, obj)
+		}
 	}
 	switch {
 	case len(found) == 0 && len(others) == 0:
@@ -189,10 +206,16 @@ func decodeStrict(js []byte, source string) (*Experiment, error) {
 	if len(strictErrs) > 0 {
 		problems := make([]string, 0, len(strictErrs))
 		for _, se := range strictErrs {
+			var fe kjson.FieldError
+			if errors.As(se, &fe) && strings.HasPrefix(fe.FieldPath(), "status.") {
+				continue // see checkDocument: status is output, never judged
+			}
 			problems = append(problems, strictProblem(se))
 		}
-		sort.Strings(problems)
-		return nil, &LoadError{Source: source, Problems: problems}
+		if len(problems) > 0 {
+			sort.Strings(problems)
+			return nil, &LoadError{Source: source, Problems: problems}
+		}
 	}
 	return e, nil
 }

@@ -126,6 +126,9 @@ func TestParseDocuments(t *testing.T) {
 		{"wrong version", strings.Replace(minimal, "v1beta1", "v1alpha3", 1), `apiVersion: Unsupported value: "kubeflow.org/v1alpha3"`},
 		{"not yaml", "spec: [unclosed\n", "is not valid YAML or JSON"},
 		{"duplicate key", strings.Replace(minimal, "  maxTrialCount: 4", "  maxTrialCount: 4\n  maxTrialCount: 5", 1), "has a duplicate key"},
+		{"kubectl List of one experiment", "apiVersion: v1\nkind: List\nitems:\n" + indent(minimal), ""},
+		{"kubectl List of two experiments", "apiVersion: v1\nkind: List\nitems:\n" + indent(minimal) + indent(minimal), "holds 2 Experiments"},
+		{"exported with a status from a newer Katib", minimal + "status:\n  trials: 3\n  someNewField: x\n  conditions: [{type: Running, status: \"True\", newer: 1}]\n", ""},
 		{"list", "- a\n- b\n", "must hold a Kubernetes object (a mapping with apiVersion and kind), not a list"},
 	}
 	for _, tc := range cases {
@@ -167,4 +170,17 @@ func TestParseUnknownFieldsInsideTrialSpecAreNotOurs(t *testing.T) {
 	if !reflect.DeepEqual(ContainerNames(e.Spec.TrialTemplate.TrialSpec), []string{"trainer"}) {
 		t.Errorf("ContainerNames = %v", ContainerNames(e.Spec.TrialTemplate.TrialSpec))
 	}
+}
+
+// indent turns a YAML document into an item of a YAML list.
+func indent(doc string) string {
+	lines := strings.Split(strings.TrimRight(doc, "\n"), "\n")
+	for i, l := range lines {
+		if i == 0 {
+			lines[i] = "- " + l
+		} else {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
 }

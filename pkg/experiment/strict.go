@@ -61,6 +61,11 @@ func checkValue(v any, t reflect.Type, path string, problems *[]string) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
+			if path == "" && k == "status" {
+				// Status is what Katib or we report, not input: a file exported from a
+				// cluster running a newer Katib may carry status fields we do not know.
+				continue
+			}
 			ft, known := fields[k]
 			if !known {
 				*problems = append(*problems, join(path, k)+": unknown field; remove it or fix its spelling (field names are case-sensitive)")
