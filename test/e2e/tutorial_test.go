@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"bufio"
 	"fmt"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -94,6 +96,41 @@ func TestEchoMetricPodExitCode(t *testing.T) {
 	}
 	if log := kubectl(t, "logs", "-n", ns, "fails"); log != "accuracy=0.1\n" {
 		t.Fatalf("logs of a failed Pod: %q", log)
+	}
+}
+
+// TestLogsStreamWhileRunning checks that `kubectl logs -f` delivers each line as the workload
+// prints it, not when the Pod ends: live metric collection depends on it.
+func TestLogsStreamWhileRunning(t *testing.T) {
+	ns := freshNamespace(t, "echo-stream")
+	kubectlIn(t, podSpec("stream", echoMetricImage, []string{"--print=accuracy=0.1", "--print=accuracy=0.2", "--interval=3s"}), "apply", "-n", ns, "-f", "-")
+	waitForPhase(t, ns, "stream", "Running", time.Minute)
+
+	cmd := exec.Command("kubectl", "logs", "-f", "-n", ns, "stream")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	var at []time.Time
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		at = append(at, time.Now())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("kubectl logs -f: %v", err)
+	}
+	if len(lines) != 2 || lines[0] != "accuracy=0.1" || lines[1] != "accuracy=0.2" {
+		t.Fatalf("lines %q", lines)
+	}
+	// The workload pauses 3s between its lines; a stream that buffered until exit would deliver
+	// both at once.
+	if gap := at[1].Sub(at[0]); gap < 2*time.Second {
+		t.Fatalf("the two lines arrived %s apart; want about 3s", gap)
 	}
 }
 
