@@ -1,0 +1,184 @@
+package trial
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-katib/plugins/pkg/experiment"
+)
+
+const templateYAML = `
+apiVersion: batch/v1
+kind: Job
+metadata:
+  labels: {custom-key: custom-label}
+  annotations: {custom-key: custom-annotation}
+spec:
+  template:
+    spec:
+      containers:
+        - name: main
+          image: trainer
+          args: ["--lr=${trialParameters.lr}", "${trialParameters.text}", "plain"]
+          env:
+            - {name: TRIAL, value: "${trialParameters.trialName}"}
+            - {name: NS, value: "${trialParameters.ns}"}
+            - {name: KIND, value: "${trialParameters.kind}/${trialParameters.apiVersion}"}
+            - {name: LABEL, value: "${trialParameters.label}"}
+            - {name: ANNOTATION, value: "${trialParameters.annotation}"}
+      restartPolicy: Never
+`
+
+func testExperiment(t *testing.T) *experiment.Experiment {
+	t.Helper()
+	spec := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(templateYAML), &spec.Object); err != nil {
+		t.Fatal(err)
+	}
+	return &experiment.Experiment{
+		ObjectMeta: metav1.ObjectMeta{Name: "exp", Namespace: "ml"},
+		Spec: experiment.ExperimentSpec{TrialTemplate: &experiment.TrialTemplate{
+			PrimaryContainerName: "main",
+			TrialSource:          experiment.TrialSource{TrialSpec: spec},
+			TrialParameters: []experiment.TrialParameterSpec{
+				{Name: "lr", Reference: "lr"},
+				{Name: "text", Reference: "text"},
+				{Name: "trialName", Reference: "${trialSpec.Name}"},
+				{Name: "ns", Reference: "${trialSpec.Namespace}"},
+				{Name: "kind", Reference: "${trialSpec.Kind}"},
+				{Name: "apiVersion", Reference: "${trialSpec.APIVersion}"},
+				{Name: "label", Reference: "${trialSpec.Labels[custom-key]}"},
+				{Name: "annotation", Reference: "${trialSpec.Annotations[custom-key]}"},
+			},
+		}},
+	}
+}
+
+func container(t *testing.T, obj *unstructured.Unstructured) map[string]any {
+	t.Helper()
+	cs, _, err := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("containers: %v %v", cs, err)
+	}
+	return cs[0].(map[string]any)
+}
+
+func TestRenderSubstitutesParametersAndMetadata(t *testing.T) {
+	exp := testExperiment(t)
+	obj, err := Render(exp, "exp-abcdefgh", []experiment.ParameterAssignment{{Name: "lr", Value: "0.01"}, {Name: "text", Value: "hello"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := container(t, obj)
+	if got := c["args"].([]any); got[0] != "--lr=0.01" || got[1] != "hello" || got[2] != "plain" {
+		t.Errorf("args: %v", got)
+	}
+	env := map[string]string{}
+	for _, e := range c["env"].([]any) {
+		m := e.(map[string]any)
+		env[m["name"].(string)] = m["value"].(string)
+	}
+	want := map[string]string{"TRIAL": "exp-abcdefgh", "NS": "ml", "KIND": "Job/batch/v1", "LABEL": "custom-label", "ANNOTATION": "custom-annotation"}
+	for k, v := range want {
+		if env[k] != v {
+			t.Errorf("env %s = %q, want %q", k, env[k], v)
+		}
+	}
+	if obj.GetName() != "exp-abcdefgh" || obj.GetNamespace() != "ml" {
+		t.Errorf("name/namespace %s/%s", obj.GetNamespace(), obj.GetName())
+	}
+	// The template itself is untouched, for the next trial.
+	if strings.Contains(mustJSON(t, exp.Spec.TrialTemplate.TrialSpec.Object), "0.01") {
+		t.Error("Render changed the experiment's template")
+	}
+}
+
+// A categorical value may hold anything; it must end up verbatim in its string and can
+// neither break the spec nor add to it, nor be expanded again.
+func TestRenderValuesCannotInject(t *testing.T) {
+	nasty := []string{
+		`quote " and 'single'`,
+		`back\slash \n \" not escapes`,
+		"dollar $HOME ${trialParameters.lr} $(whoami) `id`",
+		"new\nline\n  injected: true\n- --extra",
+		`"}], "hostNetwork": true, "x": [{"`,
+		"${trialSpec.Name}",
+	}
+	for _, v := range nasty {
+		obj, err := Render(testExperiment(t), "exp-abcdefgh", []experiment.ParameterAssignment{{Name: "lr", Value: "0.01"}, {Name: "text", Value: v}})
+		if err != nil {
+			t.Fatalf("%q: %v", v, err)
+		}
+		c := container(t, obj)
+		args := c["args"].([]any)
+		if len(args) != 3 || args[1] != v {
+			t.Errorf("value %q arrived as %q (args %d)", v, args[1], len(args))
+		}
+		if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "template", "spec", "hostNetwork"); found {
+			t.Errorf("value %q added hostNetwork", v)
+		}
+		if len(c) != 4 {
+			t.Errorf("value %q changed the container's keys: %v", v, c)
+		}
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	exp := testExperiment(t)
+	if _, err := Render(exp, "exp-x", []experiment.ParameterAssignment{{Name: "lr", Value: "1"}}); err == nil || !strings.Contains(err.Error(), `no assignment for parameter "text"`) {
+		t.Errorf("missing assignment: %v", err)
+	}
+	exp.Spec.TrialTemplate.TrialParameters = exp.Spec.TrialTemplate.TrialParameters[:1]
+	_, err := Render(exp, "exp-x", []experiment.ParameterAssignment{{Name: "lr", Value: "1"}, {Name: "text", Value: "x"}})
+	if err == nil || !strings.Contains(err.Error(), "spec.trialTemplate.trialParameters has no") {
+		t.Errorf("unknown placeholder: %v", err)
+	}
+}
+
+func TestPrepareLabelsOwnsAndDefaults(t *testing.T) {
+	exp := testExperiment(t)
+	assignments := []experiment.ParameterAssignment{{Name: "lr", Value: "0.01"}, {Name: "text", Value: "x"}}
+	obj, err := Render(exp, "exp-abcdefgh", assignments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := &metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: "katib-experiment-exp", UID: "u1"}
+	if err := Prepare(obj, "exp", "exp-abcdefgh", assignments, owner); err != nil {
+		t.Fatal(err)
+	}
+	if l := obj.GetLabels(); l[LabelExperiment] != "exp" || l[LabelTrial] != "exp-abcdefgh" || l["custom-key"] != "custom-label" {
+		t.Errorf("labels %v", l)
+	}
+	podLabels, _, _ := unstructured.NestedStringMap(obj.Object, "spec", "template", "metadata", "labels")
+	if podLabels[LabelTrial] != "exp-abcdefgh" {
+		t.Errorf("pod template labels %v", podLabels)
+	}
+	var got []experiment.ParameterAssignment
+	if err := json.Unmarshal([]byte(obj.GetAnnotations()[AnnotationAssignments]), &got); err != nil || len(got) != 2 {
+		t.Errorf("assignments annotation: %v %v", got, err)
+	}
+	if refs := obj.GetOwnerReferences(); len(refs) != 1 || refs[0].UID != "u1" {
+		t.Errorf("owner references %v", refs)
+	}
+	if bl, _, _ := unstructured.NestedInt64(obj.Object, "spec", "backoffLimit"); bl != 0 {
+		t.Errorf("backoffLimit %d", bl)
+	}
+	pod := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment"}}
+	if err := Prepare(pod, "exp", "t", nil, nil); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("unsupported kind: %v", err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

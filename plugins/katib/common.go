@@ -1,0 +1,147 @@
+package katib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"time"
+
+	"golang.org/x/term"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/kube"
+	"github.com/kubectl-katib/plugins/pkg/output"
+	"github.com/kubectl-katib/plugins/pkg/report"
+	"github.com/kubectl-katib/plugins/pkg/runner"
+	"github.com/kubectl-katib/plugins/pkg/store"
+	"github.com/kubectl-katib/plugins/plugins/cmdutil"
+)
+
+const defaultTrialStartTimeout = 3 * time.Minute
+
+// clients builds the Kubernetes clients from kubectl's flags.
+func clients(root *cmdutil.RootOptions) (*kube.Clients, error) {
+	return kube.NewClients(root.ConfigFlags, "katib")
+}
+
+// isTerminal reports whether w is a terminal, for the live view and colour.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
+			return width
+		}
+	}
+	return 0
+}
+
+// explainAPIError turns the errors users meet most into one sentence with what to do.
+func explainAPIError(err error, c *kube.Clients, namespace string) error {
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%v\nyour credentials (%s) lack a permission in namespace %q: see README's minimal Role for kubectl katib", err, c.Context, namespace)
+	case apierrors.IsNotFound(err) && isNamespaceMissing(err):
+		return fmt.Errorf("namespace %q does not exist (%s): create it or pass -n with an existing one", namespace, c.Context)
+	case isUnreachable(err):
+		return fmt.Errorf("cannot reach the cluster (%s): %v", c.Context, err)
+	}
+	return err
+}
+
+func isNamespaceMissing(err error) bool {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		d := status.Status().Details
+		return d != nil && d.Kind == "namespaces"
+	}
+	return false
+}
+
+// isUnreachable matches transport errors: the API server never answered.
+func isUnreachable(err error) bool {
+	var urlErr *url.Error
+	var netErr net.Error
+	return errors.As(err, &urlErr) || errors.As(err, &netErr)
+}
+
+// runExperiment drives a stored experiment and prints the outcome; it is shared by run and
+// resume.
+func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clients, st *store.State, cfg runner.Config, printFlags *output.PrintFlags) error {
+	out := root.Streams.Out
+	progress := out
+	if !printFlags.IsHuman() {
+		progress = root.Streams.ErrOut
+	}
+	var live *report.Live
+	if isTerminal(progress) {
+		live = &report.Live{W: progress, Color: os.Getenv("NO_COLOR") == "", Width: terminalWidth(progress)}
+		cfg.Reporter = live
+	} else {
+		cfg.Reporter = &report.Lines{W: progress}
+	}
+	cfg.Client, cfg.Dynamic = c.Clientset, c.Dynamic
+	r, err := runner.New(cfg, st)
+	if err != nil {
+		return exitcode.WithCode(exitcode.Usage, err)
+	}
+	outcome, runErr := r.Run(ctx)
+	if live != nil {
+		live.Stop()
+	}
+	if runErr != nil {
+		return explainAPIError(runErr, c, st.Experiment.Namespace)
+	}
+	st = r.State()
+	switch outcome {
+	case runner.Detached:
+		fmt.Fprintf(out, "experiment %q is running detached with %d trials; follow it with 'kubectl katib resume %s -n %s' or inspect it with 'kubectl katib get trials %s -n %s'\n",
+			st.Experiment.Name, st.Counts().Total, st.Experiment.Name, st.Experiment.Namespace, st.Experiment.Name, st.Experiment.Namespace)
+		return nil
+	case runner.Interrupted:
+		fmt.Fprintf(root.Streams.ErrOut, "interrupted: the state of experiment %q is saved; continue with 'kubectl katib resume %s -n %s'\n",
+			st.Experiment.Name, st.Experiment.Name, st.Experiment.Namespace)
+		return exitcode.Silent{Code: exitcode.Interrupted}
+	}
+	if printFlags.IsHuman() {
+		fmt.Fprintln(out)
+		if err := report.Comparison(out, st, printFlags.Format() == "wide", time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintln(out)
+		report.Best(out, st)
+	} else if err := printFlags.PrintObjects(out, st.KatibExperiment()); err != nil {
+		return err
+	}
+	if outcome == runner.Failed {
+		msg := ""
+		if n := len(st.Status.Conditions); n > 0 {
+			msg = st.Status.Conditions[n-1].Message
+		}
+		fmt.Fprintf(root.Streams.ErrOut, "experiment %q failed: %s\n", st.Experiment.Name, msg)
+		return exitcode.Silent{Code: exitcode.Failure}
+	}
+	return nil
+}
+
+// getConfigMapData reads a ConfigMap's data, for trial templates kept in ConfigMaps.
+func getConfigMapData(c *kube.Clients) func(ctx context.Context, ns, name string) (map[string]string, error) {
+	return func(ctx context.Context, ns, name string) (map[string]string, error) {
+		cm, err := c.Clientset.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return cm.Data, nil
+	}
+}

@@ -1,0 +1,161 @@
+package katib
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/experiment"
+	"github.com/kubectl-katib/plugins/pkg/experiment/validation"
+	"github.com/kubectl-katib/plugins/pkg/kube"
+	"github.com/kubectl-katib/plugins/pkg/output"
+	"github.com/kubectl-katib/plugins/pkg/runner"
+	"github.com/kubectl-katib/plugins/plugins/cmdutil"
+)
+
+func init() { subcommands = append(subcommands, NewCmdRun) }
+
+// maxExperimentName keeps trial names (NAME-xxxxxxxx) within the 63 characters a Job's
+// name may have.
+const maxExperimentName = 54
+
+// RunOptions are the flags of `kubectl katib run`.
+type RunOptions struct {
+	root *cmdutil.RootOptions
+
+	Filename          string
+	Name              string
+	Parallel          int32
+	MaxTrials         int32
+	TrialStartTimeout time.Duration
+	Detach            bool
+	Cleanup           bool
+	PrintFlags        *output.PrintFlags
+
+	clients *kube.Clients
+	exp     *experiment.Experiment
+}
+
+// NewCmdRun builds `kubectl katib run`.
+func NewCmdRun(root *cmdutil.RootOptions) *cobra.Command {
+	o := &RunOptions{root: root, PrintFlags: output.NewPrintFlags("wide"), TrialStartTimeout: defaultTrialStartTimeout}
+	cmd := &cobra.Command{
+		Use:   "run -f FILE",
+		Short: "Run a Katib Experiment client-side until it succeeds or fails",
+		Long: `Run a Katib v1beta1 Experiment from its YAML file, without the Katib operator.
+
+The experiment is validated and defaulted like Katib's webhook would, then stored in a ConfigMap
+named katib-experiment-NAME in the experiment's namespace. Trials are created as the template's
+Job or Pod, with the labels katib.kubeflow.org/experiment and katib.kubeflow.org/trial, owned by
+that ConfigMap. Metrics are read from the primary container's log as the trial runs.
+
+The namespace is -n when given, else the file's metadata.namespace, else the kubeconfig's.
+Ctrl-C saves the state and exits with code 130: running trials are adopted by 'resume'
+(or deleted with --cleanup). Exit codes: 0 the experiment succeeded, 1 it failed, 2 the file or
+flags are invalid (nothing is created), 130 interrupted.`,
+		Example: `  # Run an experiment in namespace ml
+  kubectl katib run -f random.yaml -n ml
+
+  # Try a smaller budget under another name
+  kubectl katib run -f random.yaml --name random-small --max-trials 4 --parallel 2
+
+  # Start it and return; follow later with resume
+  kubectl katib run -f random.yaml --detach
+
+  # Print the finished experiment as Katib's Experiment object
+  kubectl katib run -f random.yaml -o yaml`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd.Context()); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Filename, "filename", "f", "", "The Katib Experiment YAML or JSON file to run ('-' reads standard input).")
+	cmd.Flags().StringVar(&o.Name, "name", "", "Run the experiment under this name instead of its metadata.name.")
+	cmd.Flags().Int32Var(&o.Parallel, "parallel", 0, "Override spec.parallelTrialCount.")
+	cmd.Flags().Int32Var(&o.MaxTrials, "max-trials", 0, "Override spec.maxTrialCount.")
+	cmd.Flags().DurationVar(&o.TrialStartTimeout, "trial-start-timeout", o.TrialStartTimeout, "Fail a trial whose container has not started after this long (image pull errors, unschedulable pods).")
+	cmd.Flags().BoolVar(&o.Detach, "detach", false, "Return once the experiment is stored and its first trials are created.")
+	cmd.Flags().BoolVar(&o.Cleanup, "cleanup", false, "On Ctrl-C, delete the running trials instead of leaving them for 'resume'.")
+	o.PrintFlags.AddFlags(cmd)
+	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
+	return cmd
+}
+
+// Complete reads the file, applies the overrides and resolves the namespace.
+func (o *RunOptions) Complete(ctx context.Context) error {
+	if o.Filename == "" {
+		return exitcode.UsageError("-f FILE is required: the Katib Experiment to run")
+	}
+	exp, err := experiment.Load(o.Filename)
+	if err != nil {
+		return exitcode.WithCode(exitcode.Usage, err)
+	}
+	if o.Name != "" {
+		exp.Name = o.Name
+	}
+	if o.Parallel != 0 {
+		exp.Spec.ParallelTrialCount = &o.Parallel
+	}
+	if o.MaxTrials != 0 {
+		exp.Spec.MaxTrialCount = &o.MaxTrials
+	}
+	c, err := clients(o.root)
+	if err != nil {
+		return err
+	}
+	o.clients = c
+	switch {
+	case c.ExplicitNamespace:
+		exp.Namespace = c.Namespace
+	case exp.Namespace == "":
+		exp.Namespace = c.Namespace
+	}
+	if exp.Spec.TrialTemplate != nil && exp.Spec.TrialTemplate.TrialSpec == nil && exp.Spec.TrialTemplate.ConfigMap != nil {
+		if err := experiment.ResolveTrialTemplate(ctx, exp, getConfigMapData(c)); err != nil {
+			return exitcode.WithCode(exitcode.Usage, err)
+		}
+	}
+	experiment.SetDefaults(exp)
+	o.exp = exp
+	return nil
+}
+
+// Validate applies Katib's rules; every problem is reported at once with its field path.
+func (o *RunOptions) Validate() error {
+	if err := o.PrintFlags.Validate(); err != nil {
+		return exitcode.WithCode(exitcode.Usage, err)
+	}
+	if o.TrialStartTimeout < 0 {
+		return exitcode.UsageError("--trial-start-timeout must not be negative")
+	}
+	if o.exp.Name == "" {
+		return exitcode.UsageError("%s: metadata.name is missing: set it in the file or pass --name", o.Filename)
+	}
+	if len(o.exp.Name) > maxExperimentName {
+		return exitcode.UsageError("metadata.name: %q is %d characters long; at most %d fit, so that trial names (NAME-xxxxxxxx) stay within 63", o.exp.Name, len(o.exp.Name), maxExperimentName)
+	}
+	if err := validation.ValidateAll(o.exp); err != nil {
+		return exitcode.WithCode(exitcode.Usage, fmt.Errorf("%s: %w", o.Filename, err))
+	}
+	return nil
+}
+
+// Run stores the experiment and drives it.
+func (o *RunOptions) Run(ctx context.Context) error {
+	cfg := runner.Config{TrialStartTimeout: o.TrialStartTimeout, Cleanup: o.Cleanup, Detach: o.Detach}
+	cfg.Client, cfg.Dynamic = o.clients.Clientset, o.clients.Dynamic
+	st, err := runner.Create(ctx, cfg, o.exp)
+	if err != nil {
+		return explainAPIError(err, o.clients, o.exp.Namespace)
+	}
+	return runExperiment(ctx, o.root, o.clients, st, cfg, o.PrintFlags)
+}
