@@ -129,7 +129,7 @@ type katibExperiment struct {
 			}
 		}
 		Trials, TrialsSucceeded, TrialsFailed, TrialsRunning, TrialsPending, TrialsKilled, TrialsEarlyStopped int
-		TrialMetricsUnavailable                                                                              int
+		TrialMetricsUnavailable                                                                               int
 	}
 }
 
@@ -149,7 +149,7 @@ type katibTrial struct {
 		ParameterAssignments []struct{ Name, Value string }
 	}
 	Status struct {
-		Conditions []struct{ Type, Status, Reason, Message string }
+		Conditions  []struct{ Type, Status, Reason, Message string }
 		Observation *struct {
 			Metrics []struct{ Name, Min, Max, Latest string }
 		}
