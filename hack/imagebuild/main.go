@@ -177,13 +177,18 @@ func run(args []string, stdout io.Writer) error {
 		if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
 			return err
 		}
-		// Write next to the target and rename, so an interrupted build never leaves a tarball
-		// that a later run would take for complete.
-		tmp := o.out + ".tmp"
+		// Write next to the target under a unique name and rename, so neither an interrupted
+		// build nor two builds at once leave a tarball that a later run would take for complete.
+		tmp, err := tempPath(o.out)
+		if err != nil {
+			return err
+		}
 		if err := ocimage.BuildConfig(o.ref, files, cfg, tmp); err != nil {
+			os.Remove(tmp)
 			return err
 		}
 		if err := os.Rename(tmp, o.out); err != nil {
+			os.Remove(tmp)
 			return err
 		}
 		if err := writeStamp(stampPath, st); err != nil {
@@ -277,11 +282,29 @@ func writeStamp(path string, s stamp) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
+	tmp, err := tempPath(path)
+	if err != nil {
+		return err
+	}
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// tempPath reserves a unique file name next to path, for a write-then-rename.
+func tempPath(path string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	// CreateTemp's 0600 would carry over to the final file; these are not secrets.
+	return name, os.Chmod(name, 0o644)
 }
 
 func short(digest string) string {
