@@ -139,8 +139,10 @@ func (p *Parser) Parse(line string) []Sample {
 
 // parseJSON reads a line holding one JSON object, as Katib's JSON format does: each wanted
 // key with a number or a numeric string is a sample, and the "timestamp" key (RFC 3339
-// string or Unix seconds) gives the time. ok is false when the line is not a JSON object,
-// so the caller falls back to the regexes.
+// string or Unix seconds) gives the time. Katib itself keeps only string values (what
+// hypertune writes) and turns fractional Unix seconds into nanoseconds digit by digit;
+// plain JSON numbers and exact fractions are accepted here because json.dumps writes them.
+// ok is false when the line is not a JSON object, so the caller falls back to the regexes.
 func (p *Parser) parseJSON(line string, ts time.Time) ([]Sample, bool) {
 	trimmed := strings.TrimSpace(line)
 	if !strings.HasPrefix(trimmed, "{") || !strings.HasSuffix(trimmed, "}") {
