@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -61,19 +62,58 @@ func (e *ExistsError) Error() string {
 		e.Name, e.Namespace, e.Name, e.Namespace, e.Name, e.Namespace)
 }
 
-// Create stores a new experiment (defaulted and validated by the caller) in its namespace.
-func Create(ctx context.Context, cfg Config, exp *experiment.Experiment) (*store.State, error) {
-	s := &store.Store{Client: cfg.Client, Namespace: exp.Namespace}
-	st := &store.State{Experiment: exp}
-	now := metav1.NewTime(clock(cfg)())
-	st.SetCondition(experiment.ExperimentCreated, "ExperimentCreated", "Experiment is created", now)
-	if err := s.Create(ctx, st); err != nil {
+// Create stores the runner's new experiment (defaulted and validated by the caller) in its
+// namespace. Call it after New and DryRun, so that nothing is stored for an experiment
+// that cannot run.
+func (r *Runner) Create(ctx context.Context) error {
+	exp := r.st.Experiment
+	r.st.SetCondition(experiment.ExperimentCreated, "ExperimentCreated", "Experiment is created", *r.now())
+	if err := r.store.Create(ctx, r.st); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return nil, &ExistsError{Name: exp.Name, Namespace: exp.Namespace}
+			return &ExistsError{Name: exp.Name, Namespace: exp.Namespace}
 		}
-		return nil, fmt.Errorf("cannot store experiment %q in namespace %q: %w", exp.Name, exp.Namespace, err)
+		return fmt.Errorf("cannot store experiment %q in namespace %q: %w", exp.Name, exp.Namespace, err)
 	}
-	return st, nil
+	return nil
+}
+
+// TemplateError says the API server refused the rendered trial workload.
+type TemplateError struct{ Err error }
+
+func (e *TemplateError) Error() string {
+	return fmt.Sprintf("the API server refuses the trial workload rendered from spec.trialTemplate: %v", e.Err)
+}
+
+func (e *TemplateError) Unwrap() error { return e.Err }
+
+// DryRun renders one trial from the algorithm's first suggestion and has the API server
+// check it without creating anything (server-side dry run), so a template that cannot work
+// fails before any state or trial exists.
+func (r *Runner) DryRun(ctx context.Context) error {
+	suggestions, err := r.algo.Suggest(nil, 1)
+	if err != nil && !errors.Is(err, suggest.ErrExhausted) {
+		return fmt.Errorf("the %s algorithm failed: %w", r.st.Experiment.Spec.Algorithm.AlgorithmName, err)
+	}
+	if len(suggestions) == 0 {
+		return nil
+	}
+	exp := r.st.Experiment
+	name := exp.Name + "-dryrun00"
+	obj, err := trial.Render(exp, name, suggestions[0].Assignments)
+	if err != nil {
+		return &TemplateError{Err: err}
+	}
+	if err := trial.Prepare(obj, exp.Name, name, suggestions[0].Assignments, nil); err != nil {
+		return &TemplateError{Err: err}
+	}
+	_, err = r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(exp.Namespace).Create(ctx, obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: trial.ManagedBy})
+	switch {
+	case err == nil, apierrors.IsAlreadyExists(err):
+		return nil
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
+		return &TemplateError{Err: err}
+	}
+	return err
 }
 
 // Runner drives one stored experiment.
@@ -128,6 +168,9 @@ func New(cfg Config, st *store.State) (*Runner, error) {
 	})
 	return r, nil
 }
+
+// SetReporter sets where progress goes.
+func (r *Runner) SetReporter(rep Reporter) { r.cfg.Reporter = rep }
 
 // State is the experiment's current state.
 func (r *Runner) State() *store.State { return r.st }

@@ -19,7 +19,6 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/report"
 	"github.com/kubectl-katib/plugins/pkg/runner"
-	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
@@ -78,7 +77,7 @@ func isUnreachable(err error) bool {
 
 // runExperiment drives a stored experiment and prints the outcome; it is shared by run and
 // resume.
-func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clients, st *store.State, cfg runner.Config, printFlags *output.PrintFlags) error {
+func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clients, r *runner.Runner, printFlags *output.PrintFlags) error {
 	out := root.Streams.Out
 	progress := out
 	if !printFlags.IsHuman() {
@@ -87,15 +86,11 @@ func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clien
 	var live *report.Live
 	if isTerminal(progress) {
 		live = &report.Live{W: progress, Color: os.Getenv("NO_COLOR") == "", Width: terminalWidth(progress)}
-		cfg.Reporter = live
+		r.SetReporter(live)
 	} else {
-		cfg.Reporter = &report.Lines{W: progress}
+		r.SetReporter(&report.Lines{W: progress})
 	}
-	cfg.Client, cfg.Dynamic = c.Clientset, c.Dynamic
-	r, err := runner.New(cfg, st)
-	if err != nil {
-		return exitcode.WithCode(exitcode.Usage, err)
-	}
+	st := r.State()
 	outcome, runErr := r.Run(ctx)
 	if live != nil {
 		live.Stop()

@@ -78,5 +78,10 @@ func (o *ResumeOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.root.Streams.ErrOut, "experiment %q already %s; nothing to resume\n", o.Name, st.Phase())
 	}
 	cfg := runner.Config{TrialStartTimeout: o.TrialStartTimeout, Cleanup: o.Cleanup}
-	return runExperiment(ctx, o.root, o.clients, st, cfg, o.PrintFlags)
+	cfg.Client, cfg.Dynamic = o.clients.Clientset, o.clients.Dynamic
+	r, err := runner.New(cfg, st)
+	if err != nil {
+		return err
+	}
+	return runExperiment(ctx, o.root, o.clients, r, o.PrintFlags)
 }

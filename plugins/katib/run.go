@@ -2,6 +2,7 @@ package katib
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/kube"
 	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/runner"
+	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
@@ -149,13 +151,23 @@ func (o *RunOptions) Validate() error {
 	return nil
 }
 
-// Run stores the experiment and drives it.
+// Run checks the trial template with the API server, stores the experiment and drives it.
 func (o *RunOptions) Run(ctx context.Context) error {
 	cfg := runner.Config{TrialStartTimeout: o.TrialStartTimeout, Cleanup: o.Cleanup, Detach: o.Detach}
 	cfg.Client, cfg.Dynamic = o.clients.Clientset, o.clients.Dynamic
-	st, err := runner.Create(ctx, cfg, o.exp)
+	r, err := runner.New(cfg, &store.State{Experiment: o.exp})
 	if err != nil {
+		return exitcode.WithCode(exitcode.Usage, fmt.Errorf("%s: %w", o.Filename, err))
+	}
+	if err := r.DryRun(ctx); err != nil {
+		var tmpl *runner.TemplateError
+		if errors.As(err, &tmpl) {
+			return exitcode.WithCode(exitcode.Usage, fmt.Errorf("%s: %w; nothing was created", o.Filename, err))
+		}
 		return explainAPIError(err, o.clients, o.exp.Namespace)
 	}
-	return runExperiment(ctx, o.root, o.clients, st, cfg, o.PrintFlags)
+	if err := r.Create(ctx); err != nil {
+		return explainAPIError(err, o.clients, o.exp.Namespace)
+	}
+	return runExperiment(ctx, o.root, o.clients, r, o.PrintFlags)
 }
