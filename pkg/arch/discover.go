@@ -115,6 +115,7 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	})
 	if src.APIOnly {
 		wg.Wait()
+		refreshStaleDiscovery(r, src)
 		if r.versionErr != nil {
 			return nil, &UnreachableError{Where: src.Context, Err: r.versionErr}
 		}
@@ -201,6 +202,7 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	})
 	wg.Wait()
 
+	refreshStaleDiscovery(r, src)
 	where := src.Context
 	if where == "" {
 		where = "server " + src.Server
@@ -300,6 +302,7 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 	m.Cluster.NodeCount = len(m.Nodes)
 	m.AddOns = addOns(r)
 	m.CustomResources = crdGroups(r, n)
+	m.Cluster.OperatorsInferred = r.crdsErr == nil && r.deploysErr == nil && rbacErr == nil
 	for _, g := range m.CustomResources {
 		m.Cluster.CRDCount += len(g.CRDs)
 	}
@@ -442,7 +445,7 @@ func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
 			if i := strings.Index(host, "_"); i > 0 {
 				host = host[:i]
 			}
-			c.RunsOn = "outside Pods (a process on host " + host + ")"
+			c.RunsOn = "process on host " + host + ", not a Pod"
 			return
 		}
 		if len(c.Seen) > 0 {
@@ -477,7 +480,8 @@ func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
 	where(&api)
 	if api.RunsOn == "" || strings.HasPrefix(api.RunsOn, "not visible") {
 		if len(identities) > 0 {
-			api.RunsOn = fmt.Sprintf("%d instance(s): %s", len(identities), strings.Join(identities, ", "))
+			api.RunsOn = fmt.Sprintf("%d instance(s), outside Pods", len(identities))
+			api.Instances = identities
 		} else if len(api.Pods) == 0 {
 			api.RunsOn = "not visible from the API (managed or outside Pods)"
 		}
@@ -493,7 +497,7 @@ func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
 	}
 	where(&etcd)
 	if len(etcd.Pods) == 0 && len(etcdChecks) > 0 {
-		etcd.RunsOn = "outside Pods; seen through the API server's health checks"
+		etcd.RunsOn = "not a Pod; seen via /readyz"
 	}
 	if len(etcd.Seen) == 0 {
 		etcd.RunsOn = "not visible (the API server hides it)"
@@ -724,4 +728,28 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// refreshStaleDiscovery re-reads discovery when cached discovery predates a CRD, as kubectl
+// does when a kind is missing from its cache: a CRD created since the cache was written
+// would otherwise be invisible for hours.
+func refreshStaleDiscovery(r *raw, src Source) {
+	cached, ok := src.Discovery.(discovery.CachedDiscoveryInterface)
+	if !ok || cached.Fresh() || r.crdsErr != nil || r.groupsErr != nil {
+		return
+	}
+	known := map[string]bool{}
+	for _, g := range r.groups {
+		if g != nil {
+			known[g.Name] = true
+		}
+	}
+	for _, c := range r.crds {
+		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
+		if !known[group] {
+			cached.Invalidate()
+			r.groups, r.resources, r.groupsErr = cached.ServerGroupsAndResources()
+			return
+		}
+	}
 }

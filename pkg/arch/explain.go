@@ -33,7 +33,9 @@ type LiveFacts struct {
 	AddOns          []AddOn    `json:"addOns,omitempty"`
 	CustomResources []CRDGroup `json:"customResources,omitempty"`
 	APIGroups       int        `json:"apiGroups,omitempty"`
-	Notes           []string   `json:"notes,omitempty"`
+	// OperatorsInferred is false when operators could not be looked for.
+	OperatorsInferred bool     `json:"operatorsInferred,omitempty"`
+	Notes             []string `json:"notes,omitempty"`
 }
 
 // ResourceExplanation is a resource kind: its API facts, schema and who acts on it.
@@ -47,7 +49,11 @@ type ResourceExplanation struct {
 	Schema           *KindSchema `json:"schema,omitempty"`
 	SchemaNote       string      `json:"schemaNote,omitempty"`
 	ActedOnBy        []ChainStep `json:"actedOnBy"`
-	CRD              *CRD        `json:"crd,omitempty"`
+	// Path is the chain in one line: Deployment -> deployment controller -> ReplicaSet ...
+	Path []string `json:"path"`
+	CRD  *CRD     `json:"crd,omitempty"`
+	// OperatorsInferred is false when operators could not be looked for.
+	OperatorsInferred bool `json:"operatorsInferred"`
 	// FieldPath is the dotted path asked for (pod.spec.containers), empty for the kind.
 	FieldPath string `json:"fieldPath,omitempty"`
 }
@@ -83,6 +89,7 @@ func ExplainTopic(m *Model, e *Entry) *TopicExplanation {
 		live.Component = m.Component(e.Name)
 	}
 	live.Notes = m.Notes
+	live.OperatorsInferred = m.Cluster.OperatorsInferred
 	t.Live = live
 	return t
 }
@@ -123,15 +130,18 @@ func WriteOverview(w io.Writer, m *Model, st render.Style) error {
 		render.Paragraph(w, st, 4, op.Summary+" "+firstSentences(op.Does, 2))
 		for _, g := range m.CustomResources {
 			for _, c := range g.CRDs {
-				render.Paragraph(w, st, 4, "- "+crdLine(c))
+				render.Paragraph(w, st, 4, "- "+crdLine(c, m.Cluster.OperatorsInferred))
 			}
 		}
 	}
-	fmt.Fprintf(w, "\nMore: kubectl arch explain COMPONENT|RESOURCE|CONCEPT (e.g. etcd, pods, operator)\n")
+	fmt.Fprintf(w, "\nMore: kubectl arch explain COMPONENT|RESOURCE|CONCEPT (etcd, pods, operator)\n")
 	return nil
 }
 
-func crdLine(c CRD) string {
+func crdLine(c CRD, inferred bool) string {
+	if c.Operator == nil && !inferred {
+		return fmt.Sprintf("%s (%s): operator unknown; Deployments or RBAC are not readable with these credentials.", c.Name, c.Kind)
+	}
 	if c.Operator == nil {
 		return fmt.Sprintf("%s (%s): operator unknown; no Deployment is allowed to write it, serves its webhook or shares its labels.", c.Name, c.Kind)
 	}
@@ -257,7 +267,7 @@ func writeLive(w io.Writer, t *TopicExplanation, st render.Style) {
 		for _, g := range l.CustomResources {
 			line("group %s:", g.Group)
 			for _, c := range g.CRDs {
-				render.Paragraph(w, st, 4, "- "+crdLine(c))
+				render.Paragraph(w, st, 4, "- "+crdLine(c, l.OperatorsInferred))
 			}
 		}
 	case "api-group":
@@ -305,6 +315,13 @@ func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st rende
 		}
 		render.Paragraph(w, st, 0, fmt.Sprintf("GROUP %s: %s", group, r.GroupDescription))
 	}
+	if r.Concept == nil && !r.BuiltIn {
+		crd := KB().Component("crd")
+		op := KB().Component("operator")
+		section(w, st, "What it is")
+		render.Paragraph(w, st, 2, fmt.Sprintf("A custom resource: a CustomResourceDefinition added %s to the API. %s %s", res.Kind, op.Summary, firstSentences(op.Does, 2)))
+		fmt.Fprintf(w, "  Docs: %s\n        %s\n", crd.Docs, op.Docs)
+	}
 	if r.Concept != nil {
 		section(w, st, "What it is")
 		render.Paragraph(w, st, 2, r.Concept.Summary+" "+r.Concept.Does)
@@ -315,6 +332,10 @@ func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st rende
 		render.Paragraph(w, st, 2, r.Schema.Description)
 	}
 	section(w, st, "Who acts on it")
+	if len(r.Path) > 1 {
+		render.Paragraph(w, st, 2, "In short: "+strings.Join(r.Path, " -> "))
+		fmt.Fprintln(w)
+	}
 	render.Paragraph(w, st, 2, "you or a client -> kube-apiserver (authenticates, authorises, admits, stores it in etcd)")
 	if r.CRD != nil {
 		if r.CRD.Operator != nil {
@@ -322,6 +343,8 @@ func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st rende
 			for _, c := range r.CRD.Candidates {
 				render.Paragraph(w, st, 4, fmt.Sprintf("also possible: %s (%s)", c.Ref(), strings.Join(c.Evidence, "; ")))
 			}
+		} else if !r.OperatorsInferred {
+			render.Paragraph(w, st, 2, "-> operator unknown: Deployments or RBAC are not readable with these credentials")
 		} else {
 			render.Paragraph(w, st, 2, "-> operator unknown: no Deployment is allowed to write it, serves its conversion webhook or shares its labels; without one, objects are stored but nothing acts on them")
 		}
@@ -344,9 +367,11 @@ func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st rende
 	switch {
 	case r.Schema == nil:
 		render.Paragraph(w, st, 2, r.SchemaNote)
-	case r.Schema.Open && len(r.Schema.Fields) == 0:
-		render.Paragraph(w, st, 2, "Schema-less: the kind accepts any fields (x-kubernetes-preserve-unknown-fields), so the API server stores whatever is sent and only the operator gives the fields meaning.")
 	default:
+		if r.Schema.Open {
+			render.Paragraph(w, st, 2, "Schema-less: the kind accepts any fields (x-kubernetes-preserve-unknown-fields), so the API server stores whatever is sent and only the operator gives the fields meaning.")
+			fmt.Fprintln(w)
+		}
 		if r.SchemaNote != "" {
 			render.Paragraph(w, st, 2, r.SchemaNote)
 		}

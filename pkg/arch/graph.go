@@ -2,6 +2,8 @@ package arch
 
 import (
 	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sort"
 	"strings"
 
@@ -41,7 +43,7 @@ func (m *Model) Graph() *render.Graph {
 					ready++
 				}
 			}
-			g.Groups = append(g.Groups, render.Group{ID: "more-nodes", Label: fmt.Sprintf("%d more nodes", len(rest)),
+			g.Groups = append(g.Groups, render.Group{ID: "more-nodes", Label: "Other nodes",
 				Nodes: []render.Node{{ID: "more-nodes", Label: fmt.Sprintf("%d more nodes", len(rest)), Lines: []string{fmt.Sprintf("%d Ready", ready)}, Status: "ok"}}})
 			break
 		}
@@ -64,7 +66,6 @@ func (m *Model) Graph() *render.Graph {
 				lines, st = render.Wrap(KB().Component(a.Component).Summary, 32), ""
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: a.Name, Lines: lines, Status: st})
-			g.Edges = append(g.Edges, render.Edge{From: id, To: "kube-apiserver", Label: "watches", Dashed: true})
 		}
 		if len(grp.Nodes) > 0 {
 			g.Groups = append(g.Groups, grp)
@@ -88,7 +89,6 @@ func (m *Model) Graph() *render.Graph {
 				lines = append(lines[:3], fmt.Sprintf("and %d more", len(lines)-3))
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: cg.Group, Lines: lines})
-			g.Edges = append(g.Edges, render.Edge{From: "kube-apiserver", To: id, Label: "serves", Dashed: true})
 			for _, c := range cg.CRDs {
 				if c.Operator == nil {
 					continue
@@ -161,14 +161,14 @@ func componentLines(c Component, offline bool) []string {
 					names = append(names, ch.Name)
 				}
 			}
-			h += " (" + strings.Join(names, ", ") + ")"
+			h += fmt.Sprintf(" (%d checks)", len(c.Checks))
 		}
 		lines = append(lines, h)
 	} else {
 		lines = append(lines, "health unknown")
 	}
 	if c.Leader != nil {
-		lines = append(lines, "leader "+c.Leader.Holder)
+		lines = append(lines, "leader "+ShortHolder(c.Leader.Holder))
 	}
 	if c.RunsOn != "" {
 		lines = append(lines, c.RunsOn)
@@ -191,7 +191,7 @@ func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
 	rid := "runtime/" + n.Name
 	kubeletLines := []string{"version " + n.KubeletVersion, ready}
 	if c, ok := n.Capacity["cpu"]; ok {
-		kubeletLines = append(kubeletLines, fmt.Sprintf("%s CPU, %s memory", c, n.Capacity["memory"]))
+		kubeletLines = append(kubeletLines, fmt.Sprintf("%s CPU, %s memory", c, HumanQuantity(n.Capacity["memory"])))
 	}
 	if n.PodCIDR != "" {
 		kubeletLines = append(kubeletLines, "pod CIDR "+n.PodCIDR)
@@ -220,7 +220,6 @@ func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
 				lines, st = render.Wrap(KB().Component(a.Component).Summary, 32), ""
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: a.Name, Lines: lines, Status: st})
-			*edges = append(*edges, render.Edge{From: id, To: "kube-apiserver", Label: "watches", Dashed: true})
 		}
 	}
 	return grp
@@ -243,7 +242,7 @@ func (m *Model) title() string {
 
 func (m *Model) subtitle() string {
 	if m.Offline {
-		return "What every cluster is made of; run without --offline to see the cluster you are connected to."
+		return "What every cluster is made of. Every part talks only to kube-apiserver; run without --offline to see your cluster."
 	}
 	custom := 0
 	for _, g := range m.APIGroups {
@@ -251,6 +250,37 @@ func (m *Model) subtitle() string {
 			custom++
 		}
 	}
-	return fmt.Sprintf("%s, %d node(s), %d API groups (%d custom), %d CRD(s)",
-		m.Cluster.Server, m.Cluster.NodeCount, len(m.APIGroups), custom, m.Cluster.CRDCount)
+	nodes := fmt.Sprintf("%d node(s)", m.Cluster.NodeCount)
+	for _, n := range m.Notes {
+		if strings.Contains(n, "read nodes") {
+			nodes = "nodes not readable"
+		}
+	}
+	return fmt.Sprintf("%s, %s, %d API groups (%d custom), %d CRD(s). Every part talks only to kube-apiserver.",
+		m.Cluster.Server, nodes, len(m.APIGroups), custom, m.Cluster.CRDCount)
+}
+
+// ShortHolder shortens a leader identity "host_8f0c...-uuid" to "host_8f0c..." so it fits a
+// box; the full identity is in explain COMPONENT and -o json.
+func ShortHolder(h string) string {
+	if i := strings.Index(h, "_"); i > 0 && len(h) > i+9 {
+		return h[:i+9] + "…"
+	}
+	return h
+}
+
+// HumanQuantity prints a memory quantity in Gi or Mi, as people read it.
+func HumanQuantity(q string) string {
+	qty, err := resource.ParseQuantity(q)
+	if err != nil {
+		return q
+	}
+	b := qty.Value()
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1fGi", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.0fMi", float64(b)/(1<<20))
+	}
+	return q
 }

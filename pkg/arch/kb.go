@@ -45,10 +45,10 @@ type Step struct {
 
 // Knowledge is the embedded knowledge base.
 type Knowledge struct {
-	Components []Entry            `json:"components"`
-	Concepts   []Entry            `json:"concepts"`
-	Groups     map[string]string  `json:"groups"`
-	Chains     map[string][]Step  `json:"chains"`
+	Components []Entry           `json:"components"`
+	Concepts   []Entry           `json:"concepts"`
+	Groups     map[string]string `json:"groups"`
+	Chains     map[string][]Step `json:"chains"`
 	index      map[string]*Entry
 }
 

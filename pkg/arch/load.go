@@ -109,9 +109,27 @@ func ExplainResource(m *Model, specs SpecSource, r *Resource, g *APIGroup, field
 		key += "." + r.Group
 	}
 	e := &ResourceExplanation{APIVersion: SchemaVersion, Kind: KindResource, Resource: *r, BuiltIn: g.BuiltIn,
-		GroupDescription: g.Description, ActedOnBy: KB().Chain(key), CRD: m.FindCRD(key)}
+		GroupDescription: g.Description, ActedOnBy: KB().Chain(key), CRD: m.FindCRD(key), OperatorsInferred: m.Cluster.OperatorsInferred}
 	if e.ActedOnBy == nil {
 		e.ActedOnBy = []ChainStep{}
+	}
+	e.Path = []string{r.Kind}
+	if e.CRD != nil && e.CRD.Operator != nil {
+		e.Path = append(e.Path, "operator "+e.CRD.Operator.Ref())
+	}
+	cur := key
+	for _, s := range e.ActedOnBy {
+		if s.Resource != cur {
+			cur = s.Resource
+			if next, _, _, ok := m.FindResource(s.Resource); ok {
+				e.Path = append(e.Path, next.Kind)
+			}
+		}
+		actor := s.Actor
+		if s.In == "kube-controller-manager" {
+			actor += " (kube-controller-manager)"
+		}
+		e.Path = append(e.Path, actor)
 	}
 	if r.Group == "" {
 		for i := range KB().Concepts {

@@ -33,6 +33,9 @@ type Cluster struct {
 	// ControlPlaneVisible is false when no control-plane Pod is visible, as on managed
 	// clusters and on clusters that run the control plane as plain processes.
 	ControlPlaneVisible bool `json:"controlPlaneVisible"`
+	// OperatorsInferred is false when Deployments or RBAC could not be read, so an
+	// "unknown" operator means "not found" only when it is true.
+	OperatorsInferred bool `json:"operatorsInferred"`
 }
 
 // Component is one control-plane part with the facts found about it.
@@ -43,12 +46,14 @@ type Component struct {
 	Seen    []string `json:"seen"`
 	Version string   `json:"version,omitempty"`
 	// Health is "ok", "failing" or "unknown".
-	Health  string   `json:"health"`
-	Checks  []Check  `json:"checks,omitempty"`
-	Leader  *Leader  `json:"leader,omitempty"`
-	Pods    []PodRef `json:"pods,omitempty"`
-	RunsOn  string   `json:"runsOn,omitempty"`
-	TalksTo []string `json:"talksTo,omitempty"`
+	Health string   `json:"health"`
+	Checks []Check  `json:"checks,omitempty"`
+	Leader *Leader  `json:"leader,omitempty"`
+	Pods   []PodRef `json:"pods,omitempty"`
+	RunsOn string   `json:"runsOn,omitempty"`
+	// Instances are the API server identities from their Leases (one per running replica).
+	Instances []string `json:"instances,omitempty"`
+	TalksTo   []string `json:"talksTo,omitempty"`
 }
 
 // Check is one named health check of /readyz or /livez.

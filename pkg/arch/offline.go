@@ -27,5 +27,6 @@ func Offline() *Model {
 	}}})
 	m.Cluster.NodeCount = 1
 	m.Cluster.CRDCount = 1
+	m.Cluster.OperatorsInferred = true
 	return m
 }

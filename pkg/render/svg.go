@@ -13,8 +13,9 @@ import (
 const (
 	svgWidth     = 1000
 	svgMargin    = 20
+	gutterX      = 10
 	groupPad     = 16
-	groupTitle   = 30
+	groupTitle   = 36
 	nodeWidth    = 218
 	nodeGap      = 18
 	nodesPerRow  = 4
@@ -129,7 +130,7 @@ func SVG(w io.Writer, g *Graph) error {
 		if _, ok := pos[e.To]; !ok {
 			continue
 		}
-		if row[e.From] != row[e.To] {
+		if d := row[e.From] - row[e.To]; d == 1 || d == -1 {
 			incoming[e.To] = append(incoming[e.To], i)
 		}
 	}
@@ -142,6 +143,7 @@ func SVG(w io.Writer, g *Graph) error {
 	}
 	var labels []label
 	var paths strings.Builder
+	gutterUsed := 0
 	for i, e := range g.Edges {
 		from, ok1 := pos[e.From]
 		to, ok2 := pos[e.To]
@@ -157,14 +159,14 @@ func SVG(w io.Writer, g *Graph) error {
 		switch {
 		case row[e.From] == row[e.To]:
 			if math.Abs(from.cx()-to.cx()) <= nodeWidth+nodeGap+1 {
-				// Neighbours: a straight arrow across the gap.
+				// Neighbours: a straight arrow across the gap, its label above the row.
 				x1, x2 := from.x+from.w, to.x
 				if to.cx() < from.cx() {
 					x1, x2 = from.x, to.x+to.w
 				}
-				yy := from.y + math.Min(from.h, to.h)/2
+				yy := from.y + 22
 				d = fmt.Sprintf("M%.0f,%.0f L%.0f,%.0f", x1, yy, x2, yy)
-				lx, ly = (x1+x2)/2, yy-6
+				lx, ly = (x1+x2)/2, math.Min(from.y, to.y)-6
 			} else {
 				// Farther apart in one row: arc under the row.
 				y1 := from.y + from.h
@@ -172,6 +174,22 @@ func SVG(w io.Writer, g *Graph) error {
 				dip := math.Max(y1, y2) + 26
 				d = fmt.Sprintf("M%.0f,%.0f C%.0f,%.0f %.0f,%.0f %.0f,%.0f", from.cx()+20, y1, from.cx()+20, dip, to.cx()-20, dip, to.cx()-20, y2)
 				lx, ly = (from.cx()+to.cx())/2, dip-2
+			}
+		case abs(row[e.From]-row[e.To]) > 1:
+			// Across several rows: run down the left gutter so the line never crosses a box.
+			k := float64(gutterUsed)
+			gutterUsed++
+			gx := gutterX + k*5
+			if row[e.From] < row[e.To] {
+				sx, sy := from.cx()-30-k*6, from.y+from.h
+				ey := to.y - 8 - k*4
+				d = fmt.Sprintf("M%.0f,%.0f L%.0f,%.0f L%.0f,%.0f L%.0f,%.0f L%.0f,%.0f L%.0f,%.0f", sx, sy, sx, sy+14+k*4, gx, sy+14+k*4, gx, ey, to.cx(), ey, to.cx(), to.y)
+				lx, ly = (gx+to.cx())/2+30, ey-4
+			} else {
+				sx, sy := from.cx()-30-k*6, from.y
+				ey := to.y + to.h + 14 + k*4
+				d = fmt.Sprintf("M%.0f,%.0f L%.0f,%.0f L%.0f,%.0f L%.0f,%.0f L%.0f,%.0f L%.0f,%.0f", sx, sy, sx, sy-7-k*3, gx, sy-7-k*3, gx, ey, to.cx()-30-k*6, ey, to.cx()-30-k*6, to.y+to.h)
+				lx, ly = (gx+to.cx())/2, ey+12
 			}
 		default:
 			list := incoming[e.To]
@@ -239,4 +257,11 @@ func SVG(w io.Writer, g *Graph) error {
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

@@ -80,6 +80,9 @@ func Boxes(w io.Writer, g *Graph, st Style) error {
 			b.WriteString(st.Dim(l) + "\n")
 		}
 	}
+	if len(g.Notes) > 0 {
+		b.WriteString(st.Status("unknown", fmt.Sprintf("Partial view: %d note(s) at the end say what could not be read.", len(g.Notes))) + "\n")
+	}
 	for _, grp := range g.Groups {
 		b.WriteString("\n")
 		title := Truncate(grp.Label, width-6)
@@ -146,10 +149,26 @@ func Boxes(w io.Writer, g *Graph, st Style) error {
 	return err
 }
 
-// Paragraph writes text wrapped to the style's width with an indent.
+// Paragraph writes text wrapped to the style's width with an indent; text that starts with
+// "- " or "-> " is a list item whose continuation lines hang under its first word.
 func Paragraph(w io.Writer, st Style, indent int, text string) {
-	for _, l := range Wrap(text, st.width()-indent) {
-		fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", indent), l)
+	hang := 0
+	for _, p := range []string{"- ", "-> "} {
+		if strings.HasPrefix(text, p) {
+			hang = len(p)
+		}
+	}
+	lines := Wrap(text, st.width()-indent)
+	if hang > 0 && len(lines) > 1 {
+		rest := Wrap(strings.Join(lines[1:], " "), st.width()-indent-hang)
+		lines = append(lines[:1], rest...)
+	}
+	for i, l := range lines {
+		pre := indent
+		if i > 0 {
+			pre += hang
+		}
+		fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", pre), l)
 	}
 }
 

@@ -1,0 +1,358 @@
+package arch_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-katib/plugins/internal/golden"
+	"github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/arch/archtest"
+	"github.com/kubectl-katib/plugins/pkg/render"
+)
+
+func discover(t *testing.T, src arch.Source) *arch.Model {
+	t.Helper()
+	m, err := arch.Discover(context.Background(), src)
+	if err != nil {
+		t.Fatalf("Discover: %v", err)
+	}
+	return m
+}
+
+func TestKnowledgeBaseIsComplete(t *testing.T) {
+	kb := arch.KB()
+	for _, name := range []string{"kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager", "cloud-controller-manager",
+		"kubelet", "kube-proxy", "container-runtime", "coredns", "cni", "pod", "namespace", "api-group", "crd", "operator", "controller"} {
+		e, ok := kb.Lookup(name)
+		if !ok {
+			t.Errorf("no entry %s", name)
+			continue
+		}
+		if e.Summary == "" || e.Does == "" || e.WhenItFails == "" || e.Symptom == "" || !strings.HasPrefix(e.Docs, "https://kubernetes.io/docs/") {
+			t.Errorf("entry %s lacks a field or a kubernetes.io link: %+v", name, e)
+		}
+		for _, other := range e.TalksTo {
+			if _, ok := kb.Lookup(other); !ok {
+				t.Errorf("%s talks to unknown %s", name, other)
+			}
+		}
+	}
+	for res, steps := range kb.Chains {
+		for _, s := range steps {
+			if s.Produces != "" && kb.Chains[s.Produces] == nil {
+				t.Errorf("chain %s produces %s, which has no chain", res, s.Produces)
+			}
+		}
+	}
+	chain := kb.Chain("deployments.apps")
+	var actors []string
+	for _, s := range chain {
+		actors = append(actors, s.Actor)
+	}
+	if got := strings.Join(actors, " > "); got != "deployment controller > replicaset controller > kube-scheduler > kubelet > container runtime" {
+		t.Errorf("deployment chain: %s", got)
+	}
+}
+
+func TestDiscoverKubeadmCluster(t *testing.T) {
+	m := discover(t, archtest.Kubeadm())
+	for _, name := range []string{"kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager"} {
+		c := m.Component(name)
+		if c == nil || c.Health != "ok" {
+			t.Fatalf("%s: %+v", name, c)
+		}
+	}
+	if l := m.Component("kube-scheduler").Leader; l == nil || !strings.HasPrefix(l.Holder, "cp-1_") {
+		t.Errorf("scheduler leader: %+v", l)
+	}
+	if m.Component("etcd").RunsOn != "Pod in kube-system on cp-1" {
+		t.Errorf("etcd runs on %q", m.Component("etcd").RunsOn)
+	}
+	if len(m.Nodes) != 2 || m.Nodes[0].ContainerRuntime != "containerd" || m.Nodes[0].RuntimeVersion != "2.1.4" || m.Nodes[0].Roles[0] != "control-plane" {
+		t.Errorf("nodes: %+v", m.Nodes)
+	}
+	ops := map[string]string{}
+	for _, g := range m.CustomResources {
+		for _, c := range g.CRDs {
+			if c.Operator == nil {
+				ops[c.Name] = "unknown"
+			} else {
+				ops[c.Name] = c.Operator.Ref()
+			}
+		}
+	}
+	want := map[string]string{
+		"experiments.kubeflow.org":     "kubeflow/katib-controller",
+		"trials.kubeflow.org":          "kubeflow/katib-controller",
+		"suggestions.kubeflow.org":     "unknown",
+		"certificates.cert.example.io": "cert-system/cert-operator",
+	}
+	for k, v := range want {
+		if ops[k] != v {
+			t.Errorf("operator of %s = %q, want %q", k, ops[k], v)
+		}
+	}
+	// The cluster-admin-bound web-ui may write anything, which says nothing about ownership.
+	for _, g := range m.CustomResources {
+		for _, c := range g.CRDs {
+			for _, cand := range c.Candidates {
+				if cand.Name == "web-ui" {
+					t.Errorf("web-ui listed as a candidate for %s", c.Name)
+				}
+			}
+		}
+	}
+	var proxy arch.AddOn
+	for _, a := range m.AddOns {
+		if a.Name == "kube-proxy" {
+			proxy = a
+		}
+	}
+	if proxy.Mode != "ipvs" {
+		t.Errorf("kube-proxy mode %q", proxy.Mode)
+	}
+	var custom []string
+	for _, g := range m.APIGroups {
+		if !g.BuiltIn {
+			custom = append(custom, g.Name)
+		}
+	}
+	if strings.Join(custom, ",") != "cert.example.io,kubeflow.org" {
+		t.Errorf("custom groups %v", custom)
+	}
+	if len(m.Notes) != 0 {
+		t.Errorf("unexpected notes: %v", m.Notes)
+	}
+}
+
+// Every output format of the overview, from one fixture, checked against golden files.
+func TestOverviewFormats(t *testing.T) {
+	m := discover(t, archtest.Kubeadm())
+	var buf bytes.Buffer
+	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	checkWidth(t, buf.String(), 80)
+	golden.Assert(t, "arch/overview.golden", buf.Bytes())
+
+	buf.Reset()
+	if err := render.Boxes(&buf, m.Graph(), render.Style{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	checkWidth(t, buf.String(), 80)
+	golden.Assert(t, "arch/view.golden", buf.Bytes())
+
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "arch/model.json.golden", append(b, '\n'))
+	y, err := yaml.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "arch/model.yaml.golden", y)
+
+	for name, f := range map[string]func(io.Writer, *render.Graph) error{"dot": render.DOT, "mermaid": render.Mermaid, "svg": render.SVG} {
+		buf.Reset()
+		if err := f(&buf, m.Graph()); err != nil {
+			t.Fatal(err)
+		}
+		golden.Assert(t, "arch/view."+name+".golden", buf.Bytes())
+	}
+	buf.Reset()
+	_ = render.SVG(&buf, m.Graph())
+	assertXML(t, buf.Bytes())
+}
+
+func TestColourOnlyWhenAsked(t *testing.T) {
+	m := discover(t, archtest.Kubeadm())
+	var plain, colour bytes.Buffer
+	_ = render.Boxes(&plain, m.Graph(), render.Style{Width: 80})
+	_ = render.Boxes(&colour, m.Graph(), render.Style{Width: 80, Color: true})
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Error("plain output has escape codes")
+	}
+	if !strings.Contains(colour.String(), "\x1b[32m") {
+		t.Error("coloured output has no green")
+	}
+	// Colour codes must not change the layout.
+	strip := strings.NewReplacer("\x1b[0m", "", "\x1b[1m", "", "\x1b[2m", "", "\x1b[31m", "", "\x1b[32m", "", "\x1b[33m", "", "\x1b[36m", "")
+	if strip.Replace(colour.String()) != plain.String() {
+		t.Error("colour changed the layout")
+	}
+}
+
+func assertXML(t *testing.T, b []byte) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		_, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("SVG is not well-formed XML: %v", err)
+		}
+	}
+}
+
+func checkWidth(t *testing.T, s string, width int) {
+	t.Helper()
+	for i, line := range strings.Split(s, "\n") {
+		// A link is one word and cannot be wrapped; everything else must fit.
+		if render.Width(line) > width && !strings.HasPrefix(strings.TrimSpace(line), "https://") {
+			t.Errorf("line %d is %d cells wide: %q", i+1, render.Width(line), line)
+		}
+	}
+}
+
+func TestManagedClusterRendersWithoutErrors(t *testing.T) {
+	m := discover(t, archtest.Managed())
+	if m.Cluster.ControlPlaneVisible {
+		t.Error("managed control plane reported visible")
+	}
+	if c := m.Component("etcd"); c == nil || c.Health != "ok" {
+		t.Errorf("etcd should be inferred from /readyz: %+v", c)
+	}
+	if c := m.Component("kube-scheduler"); c == nil || c.Leader != nil || c.Health != "unknown" {
+		t.Errorf("scheduler: %+v", c)
+	}
+	notes := strings.Join(m.Notes, "\n")
+	if !strings.Contains(notes, "Leases") || !strings.Contains(notes, "control plane") {
+		t.Errorf("notes do not explain the hidden control plane:\n%s", notes)
+	}
+	var buf bytes.Buffer
+	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	checkWidth(t, buf.String(), 80)
+	if !strings.Contains(buf.String(), "1 more nodes") {
+		t.Errorf("four nodes should be summarised after three")
+	}
+	golden.Assert(t, "arch/managed.golden", buf.Bytes())
+	for _, f := range []func(io.Writer, *render.Graph) error{render.DOT, render.Mermaid, render.SVG} {
+		if err := f(io.Discard, m.Graph()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRestrictedUserGetsPartialView(t *testing.T) {
+	m := discover(t, archtest.Restricted())
+	if len(m.Nodes) != 0 {
+		t.Errorf("nodes should be unreadable")
+	}
+	notes := strings.Join(m.Notes, "\n")
+	for _, want := range []string{"Not allowed to read nodes", "Not allowed to read CustomResourceDefinitions", "Not allowed to read Leases"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	// Custom groups still come from discovery, with their operator unknown.
+	if m.FindCRD("experiments.kubeflow.org") == nil {
+		t.Errorf("custom resources should be inferred from discovery: %+v", m.CustomResources)
+	}
+	var buf bytes.Buffer
+	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "arch/restricted.golden", buf.Bytes())
+}
+
+func TestUnreachableNamesTheContextAndOffline(t *testing.T) {
+	_, err := arch.Discover(context.Background(), archtest.Unreachable())
+	var u *arch.UnreachableError
+	if !errors.As(err, &u) {
+		t.Fatalf("want UnreachableError, got %v", err)
+	}
+	for _, want := range []string{"kubernetes-admin@fixture", "--offline", "connection refused"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}
+
+func TestOfflineTeachesEveryPart(t *testing.T) {
+	m := arch.Offline()
+	var buf bytes.Buffer
+	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	checkWidth(t, buf.String(), 80)
+	golden.Assert(t, "arch/offline.golden", buf.Bytes())
+	buf.Reset()
+	_ = render.SVG(&buf, m.Graph())
+	assertXML(t, buf.Bytes())
+	golden.Assert(t, "arch/offline.svg.golden", buf.Bytes())
+}
+
+func TestExplainTopics(t *testing.T) {
+	m := discover(t, archtest.Kubeadm())
+	for _, topic := range []string{"kube-scheduler", "etcd", "kubelet", "kube-proxy", "operator", "crd"} {
+		e, ok := arch.KB().Lookup(topic)
+		if !ok {
+			t.Fatalf("no topic %s", topic)
+		}
+		var buf bytes.Buffer
+		if err := arch.WriteTopic(&buf, arch.ExplainTopic(m, e), render.Style{Width: 80}); err != nil {
+			t.Fatal(err)
+		}
+		checkWidth(t, buf.String(), 80)
+		golden.Assert(t, "arch/explain-"+topic+".golden", buf.Bytes())
+	}
+	e, _ := arch.KB().Lookup("kube-controller-manager")
+	var buf bytes.Buffer
+	_ = render.Mermaid(&buf, arch.TopicGraph(arch.ExplainTopic(m, e)))
+	golden.Assert(t, "arch/explain-kube-controller-manager.mermaid.golden", buf.Bytes())
+}
+
+func TestExplainResources(t *testing.T) {
+	m := discover(t, archtest.Kubeadm())
+	specs := archtest.Specs{Dir: golden.Path("arch/openapi")}
+	for _, tc := range []struct {
+		arg, file string
+		recursive bool
+	}{
+		{"deploy", "explain-deployments", false},
+		{"deployments.apps.spec", "explain-deployments-spec-recursive", true},
+		{"experiments.kubeflow.org", "explain-experiments", false},
+		{"certificates", "explain-certificates", false},
+	} {
+		r, g, path, ok := m.FindResource(tc.arg)
+		if !ok {
+			t.Fatalf("%s not found", tc.arg)
+		}
+		e, err := arch.ExplainResource(m, specs, r, g, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := arch.WriteResource(&buf, e, tc.recursive, render.Style{Width: 80}); err != nil {
+			t.Fatal(err)
+		}
+		golden.Assert(t, "arch/"+tc.file+".golden", buf.Bytes())
+	}
+	r, g, _, _ := m.FindResource("deployments.apps")
+	e, _ := arch.ExplainResource(m, specs, r, g, nil)
+	if strings.Join(e.Path, " -> ") != "Deployment -> deployment controller (kube-controller-manager) -> ReplicaSet -> replicaset controller (kube-controller-manager) -> Pod -> kube-scheduler -> kubelet -> container runtime" {
+		t.Errorf("path: %v", e.Path)
+	}
+	var buf bytes.Buffer
+	_ = render.DOT(&buf, arch.ChainGraph(e))
+	golden.Assert(t, "arch/explain-deployments.dot.golden", buf.Bytes())
+	if _, _, _, ok := m.FindResource("nosuchthing"); ok {
+		t.Error("found a resource that does not exist")
+	}
+	if r, _, _, ok := m.FindResource("po"); !ok || r.Name != "pods" {
+		t.Errorf("short name po: %v", r)
+	}
+}
