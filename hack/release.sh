@@ -12,12 +12,14 @@
 #   HOMEPAGE      the manifests' homepage
 #   MANIFEST_DIR  where katib.yaml and arch.yaml go (default: krew-manifests); a copy also goes
 #                 to DIST so they can be uploaded next to the archives for --manifest-url.
+#   SOURCE        head (default): build the committed tree of HEAD, exported with git archive, so
+#                 a release is exactly one commit and uncommitted work in progress stays out;
+#                 worktree: build the working tree as it is (its commit is stamped "-dirty").
 #   COMMIT, BUILDDATE  stamped into the binaries (default: HEAD and HEAD's commit time, so the
 #                 same commit gives the same archives).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-root=$PWD
 
 : "${VERSION:?set VERSION, e.g. make release VERSION=v0.1.0}"
 # krew compares versions as semver and requires the leading v.
@@ -33,7 +35,11 @@ HOMEPAGE=${HOMEPAGE:-https://github.com/kubectl-katib/plugins}
 BASE_URL=${BASE_URL:-https://github.com/kubectl-katib/plugins/releases/download/$VERSION}
 BASE_URL=${BASE_URL%/}
 MANIFEST_DIR=${MANIFEST_DIR:-krew-manifests}
-COMMIT=${COMMIT:-$(git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)}
+SOURCE=${SOURCE:-head}
+if [[ -z ${COMMIT:-} ]]; then
+  COMMIT=$(git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
+  if [[ $SOURCE == worktree && -n $(git status --porcelain 2>/dev/null) ]]; then COMMIT+=-dirty; fi
+fi
 if [[ -z ${BUILDDATE:-} ]]; then
   BUILDDATE=$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || true)
   BUILDDATE=${BUILDDATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
@@ -51,6 +57,19 @@ MANIFEST_DIR=$(cd "$MANIFEST_DIR" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+case $SOURCE in
+  head)
+    src="$work/src"
+    mkdir -p "$src"
+    git archive --format=tar HEAD | tar -x -C "$src"
+    if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+      echo "building commit ${COMMIT:0:12}; uncommitted changes are not included (SOURCE=worktree builds them)"
+    fi
+    ;;
+  worktree) src=$PWD ;;
+  *) echo "SOURCE must be head or worktree, not $SOURCE" >&2; exit 2 ;;
+esac
+
 archives=()
 for platform in $PLATFORMS; do
   os=${platform%/*} arch=${platform#*/}
@@ -58,13 +77,13 @@ for platform in $PLATFORMS; do
   echo "building $VERSION for $os/$arch"
   out="$work/$os-$arch"
   mkdir -p "$out"
-  GOOS=$os GOARCH=$arch CGO_ENABLED=0 "$GO" build -trimpath -ldflags "$ldflags" -o "$out/" \
-    ./cmd/kubectl-katib ./cmd/kubectl-arch
+  (cd "$src" && GOOS=$os GOARCH=$arch CGO_ENABLED=0 "$GO" build -trimpath -ldflags "$ldflags" -o "$out/" \
+    ./cmd/kubectl-katib ./cmd/kubectl-arch)
   for p in "${plugins[@]}"; do
     stage="$work/stage-$p-$os-$arch"
     mkdir -p "$stage"
     cp "$out/kubectl-$p$ext" "$stage/"
-    cp "$root/LICENSE" "$stage/LICENSE"
+    cp "$src/LICENSE" "$stage/LICENSE"
     chmod 0755 "$stage/kubectl-$p$ext"
     chmod 0644 "$stage/LICENSE"
     archive="kubectl-${p}_${VERSION}_${os}_${arch}.tar.gz"
@@ -109,7 +128,7 @@ EOF
       NR == 1, /^apiVersion:/ { if ($0 !~ /^apiVersion:/) next }
       /^@PLATFORMS@$/ { while ((getline line < block) > 0) print line; next }
       { gsub(/@VERSION@/, version); gsub(/@HOMEPAGE@/, homepage); print }
-    ' "$root/krew-manifests/templates/$p.yaml.in"
+    ' "$src/krew-manifests/templates/$p.yaml.in"
   } >"$manifest"
   if [[ $manifest != "$DIST/$p.yaml" ]]; then cp "$manifest" "$DIST/$p.yaml"; fi
   echo "wrote $manifest"
