@@ -1,0 +1,146 @@
+package arch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-katib/plugins/internal/golden"
+	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/arch/archtest"
+	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/render"
+)
+
+func run(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := NewCmdArch(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func TestOfflineCommands(t *testing.T) {
+	for name, args := range map[string][]string{
+		"cmd-explain-offline":          {"explain", "--offline"},
+		"cmd-view-offline":             {"view", "--offline"},
+		"cmd-explain-etcd-offline":     {"explain", "etcd", "--offline"},
+		"cmd-explain-operator-offline": {"explain", "operator", "--offline"},
+		"cmd-view-offline.mermaid":     {"view", "--offline", "-o", "mermaid"},
+		"cmd-view-offline.dot":         {"view", "--offline", "-o", "dot"},
+	} {
+		out, _, err := run(t, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		golden.Assert(t, "arch/"+name+".golden", []byte(out))
+	}
+	out, _, err := run(t, "view", "--offline", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m archpkg.Model
+	if err := json.Unmarshal([]byte(out), &m); err != nil || !m.Offline || m.Kind != "Architecture" {
+		t.Fatalf("json: %v %+v", err, m)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"explain", "--offline", "-o", "png"},
+		{"explain", "--offline", "--refresh"},
+		{"explain", "a", "b"},
+		{"view", "extra"},
+		{"explain", "deployments", "--offline"},
+	} {
+		_, _, err := run(t, args...)
+		if exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("%v: want exit 2, got %d (%v)", args, exitcode.Of(err), err)
+		}
+	}
+}
+
+// An unreachable cluster names the kubeconfig and context, suggests --offline, exits 1.
+func TestUnreachableCluster(t *testing.T) {
+	dir := t.TempDir()
+	kc := filepath.Join(dir, "kubeconfig")
+	cfg := `apiVersion: v1
+kind: Config
+clusters:
+- name: gone
+  cluster: {server: "https://127.0.0.1:1"}
+contexts:
+- name: gone-ctx
+  context: {cluster: gone, user: nobody}
+current-context: gone-ctx
+users:
+- name: nobody
+  user: {token: x}
+`
+	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"explain", "view", "api-resources", "api-versions"} {
+		_, _, err := run(t, cmd, "--kubeconfig", kc, "--cache-dir", filepath.Join(dir, "cache"))
+		if exitcode.Of(err) != exitcode.Failure {
+			t.Fatalf("%s: want exit 1, got %d (%v)", cmd, exitcode.Of(err), err)
+		}
+		for _, want := range []string{kc, "gone-ctx", "--offline"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error lacks %q: %v", cmd, want, err)
+			}
+		}
+	}
+}
+
+func apiModel(t *testing.T) []archpkg.APIGroup {
+	src := archtest.Kubeadm()
+	src.APIOnly = true
+	m, err := archpkg.Discover(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.APIGroups
+}
+
+func TestAPIListings(t *testing.T) {
+	groups := apiModel(t)
+	var buf bytes.Buffer
+	if err := writeVersions(&buf, groups, render.Style{}); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "arch/api-versions.golden", buf.Bytes())
+	buf.Reset()
+	if err := writeResources(&buf, groups, false, render.Style{}); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "arch/api-resources.golden", buf.Bytes())
+
+	o := &APIOptions{resources: true, Group: "apps", Verbs: []string{"list", "watch"}}
+	if got := o.filter(groups); len(got) != 1 || got[0].Name != "apps" {
+		t.Errorf("--group apps: %+v", got)
+	}
+	o = &APIOptions{resources: true, Namespaced: false, namespacedSet: true}
+	for _, g := range o.filter(groups) {
+		for _, r := range g.Resources {
+			if r.Namespaced {
+				t.Errorf("--namespaced=false kept %s", r.Name)
+			}
+		}
+	}
+	o = &APIOptions{resources: true, Verbs: []string{"escalate"}}
+	if got := o.filter(groups); len(got) != 0 {
+		t.Errorf("--verbs escalate kept %d groups", len(got))
+	}
+	o = &APIOptions{Group: "core"}
+	if got := o.filter(groups); len(got) != 1 || got[0].Name != "" {
+		t.Errorf("--group core: %+v", got)
+	}
+}
