@@ -254,6 +254,7 @@ func TestFailurePaths(t *testing.T) {
 			dig(obj, "metadata").(map[string]any)["name"] = "no-metric"
 			spec := dig(obj, "spec").(map[string]any)
 			spec["maxTrialCount"] = 1
+			spec["parallelTrialCount"] = 1
 			spec["maxFailedTrialCount"] = 1
 			c := jobContainer(obj)
 			c["image"] = echoMetricImage
@@ -291,6 +292,7 @@ func TestFailurePaths(t *testing.T) {
 		ns := freshNamespace(t, "katib-dup")
 		file := experimentFile(t, "e2e/grid-mnist.yaml", func(obj map[string]any) {
 			dig(obj, "spec").(map[string]any)["maxTrialCount"] = 1
+			dig(obj, "spec").(map[string]any)["parallelTrialCount"] = 1
 		})
 		mustKatib(t, "run", "-f", file, "-n", ns)
 		r := katib(t, "run", "-f", file, "-n", ns)
@@ -307,7 +309,7 @@ func TestTemplateValuesArriveVerbatim(t *testing.T) {
 	nasty := []any{
 		`quote " and 'single'`,
 		`back\slash \n not a newline`,
-		"dollar $HOME ${trialParameters.other} $(whoami)",
+		"dollar $HOME ${trialParameters.text} $(whoami)",
 		"new\nline\"\n  injected: true",
 	}
 	exp := map[string]any{
@@ -320,7 +322,7 @@ func TestTemplateValuesArriveVerbatim(t *testing.T) {
 			"parameters": []any{map[string]any{"name": "text", "parameterType": "categorical", "feasibleSpace": map[string]any{"list": nasty}}},
 			"trialTemplate": map[string]any{
 				"retain": true, "primaryContainerName": "main",
-				"trialParameters": []any{map[string]any{"name": "text", "reference": "text"}, map[string]any{"name": "other", "reference": "text"}},
+				"trialParameters": []any{map[string]any{"name": "text", "reference": "text"}},
 				"trialSpec": map[string]any{
 					"apiVersion": "v1", "kind": "Pod",
 					"spec": map[string]any{
