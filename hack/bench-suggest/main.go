@@ -36,6 +36,10 @@ type problem struct {
 	budgets []int
 	// goptuna draws the same parameters through a goptuna trial.
 	goptuna func(goptuna.Trial) (map[string]string, error)
+	// goptunaSpace, when set, is given to goptuna's CMA-ES up front: without it goptuna
+	// v0.9.0 panics comparing categorical distributions ("comparing uncomparable type
+	// goptuna.CategoricalDistribution" in IntersectionSearchSpace).
+	goptunaSpace map[string]interface{}
 }
 
 func num(m map[string]string, k string) float64 {
@@ -119,6 +123,12 @@ func problems() []problem {
 			{Name: "lr", ParameterType: experiment.ParameterTypeDouble, FeasibleSpace: experiment.FeasibleSpace{Min: "0.00001", Max: "1", Distribution: experiment.DistributionLogUniform}},
 			{Name: "opt", ParameterType: experiment.ParameterTypeCategorical, FeasibleSpace: experiment.FeasibleSpace{List: []string{"a", "b", "c", "d"}}},
 		}, f: mixed, optimum: 0, budgets: []int{50, 100},
+			goptunaSpace: map[string]interface{}{
+				"layers": goptuna.IntUniformDistribution{Low: 1, High: 20},
+				"x":      goptuna.UniformDistribution{Low: -2, High: 2},
+				"lr":     goptuna.LogUniformDistribution{Low: 0.00001, High: 1},
+				"opt":    goptuna.CategoricalDistribution{Choices: []string{"a", "b", "c", "d"}},
+			},
 			goptuna: func(t goptuna.Trial) (map[string]string, error) {
 				n, err := t.SuggestInt("layers", 1, 20)
 				if err != nil {
@@ -189,6 +199,9 @@ func ours(algorithm string, settings ...string) runner {
 func goptunaPeer(name string, mk func(seed int) []goptuna.StudyOption) runner {
 	return runner{name: name, run: func(p problem, seed, n int) ([]float64, error) {
 		opts := append([]goptuna.StudyOption{goptuna.StudyOptionLogger(nil)}, mk(seed)...)
+		if p.goptunaSpace != nil && name == "goptuna-cmaes" {
+			opts = append(opts, goptuna.StudyOptionDefineSearchSpace(p.goptunaSpace))
+		}
 		study, err := goptuna.CreateStudy("bench", opts...)
 		if err != nil {
 			return nil, err

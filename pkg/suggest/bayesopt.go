@@ -203,10 +203,10 @@ func minLoss(obs []observation) float64 {
 // 200-trial study fast. Between refits the model keeps the last hyperparameters and is
 // conditioned on every observation.
 func refitAt(m int) bool {
-	if m <= 30 {
+	if m <= 25 {
 		return true
 	}
-	return m%max(1, m/15) == 0
+	return m%max(1, m/10) == 0
 }
 
 func lastRefit(m int) int {
@@ -243,12 +243,14 @@ func (a *bayesOpt) hyper(history []Trial, m int, seed int64) []float64 {
 	if prev := lastRefit(m - 1); prev > 0 {
 		starts = append([][]float64{a.hyper(history, prev, seed)}, starts...)
 	}
-	restarts := 0
-	if len(obs) <= 40 {
-		restarts = 2
+	// Random restarts while the history is short and the likelihood surface still moves a
+	// lot; later the previous optimum is a good start and a few iterations suffice.
+	restarts, iterations := 0, 30
+	if len(obs) <= 30 {
+		restarts, iterations = 2, 50
 	}
 	xs, ys := a.data(obs)
-	th = newGP(xs, ys).fit(starts, rngFor(seed, m, 14), restarts, 50)
+	th = newGP(xs, ys).fit(starts, rngFor(seed, m, 14), restarts, iterations)
 	a.mu.Lock()
 	if a.cache == nil {
 		a.cache = map[uint64][]float64{}
@@ -319,7 +321,7 @@ func (a *bayesOpt) maximise(g *gp, r *rand.Rand, obs []observation, seen map[str
 		best = math.Min(best, y)
 	}
 	var cands [][]float64
-	for i := 0; i < 500+100*d; i++ {
+	for i := 0; i < 400+60*d; i++ {
 		cands = append(cands, uniformPoint(r, d))
 	}
 	// Perturbations of the best trials: EI's maximum is usually near them.
@@ -327,7 +329,7 @@ func (a *bayesOpt) maximise(g *gp, r *rand.Rand, obs []observation, seen map[str
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].loss < sorted[j].loss })
 	for t := 0; t < min(5, len(sorted)); t++ {
 		for _, scale := range []float64{0.1, 0.02, 0.004} {
-			for i := 0; i < 20; i++ {
+			for i := 0; i < 12; i++ {
 				u := make([]float64, d)
 				for j := range u {
 					u[j] = clamp01(sorted[t].u[j] + scale*r.NormFloat64())
@@ -354,7 +356,7 @@ func (a *bayesOpt) maximise(g *gp, r *rand.Rand, obs []observation, seen map[str
 	for ti := range top {
 		c := top[ti]
 		step := 0.05
-		for it := 0; it < 10; it++ {
+		for it := 0; it < 8; it++ {
 			trial := make([][]float64, 6)
 			for m := range trial {
 				u := make([]float64, d)
