@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: the seed tutorial's mnistpod flow on the local cluster, then the plugins through
-# kubectl. `make demo` has already built the plugins, started the cluster and imported the images.
+# `make demo`: the seed tutorial's mnistpod flow on the local cluster, then the main job: a Katib
+# experiment over the MNIST trainer run client-side by `kubectl katib run`, and the cluster's
+# architecture by `kubectl arch`. `make demo` has already built the plugins, started the cluster
+# and imported the images.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,5 +57,13 @@ printf '\nAccuracy after one epoch: %s (the Pod finished %d.%ds after apply)\n' 
 step "kubectl delete -f mnistpod.yaml"
 echo "$manifest" | kubectl delete -n "$ns" -f -
 
-step "kubectl arch --help"
-kubectl arch --help
+step "kubectl katib run -f examples/experiments/mnist-random.yaml   (8 trials, 2 at a time)"
+# A previous demo's experiment would make run refuse the name.
+kubectl katib delete mnist-random -n "$ns" >/dev/null 2>&1 || true
+kubectl katib run -f "$root/examples/experiments/mnist-random.yaml" -n "$ns"
+
+step "kubectl katib get experiments"
+kubectl katib get experiments -n "$ns"
+
+step "kubectl arch explain"
+kubectl arch explain || kubectl arch --help
