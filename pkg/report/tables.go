@@ -73,6 +73,19 @@ func assignment(t store.TrialRecord, name string) string {
 	return ""
 }
 
+// short shows a long decimal with six significant digits, so that a table of sampled
+// doubles fits a terminal; -o wide and the best trial's parameters show the exact values.
+func short(v string, wide bool) string {
+	if wide || len(v) <= 8 {
+		return v
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return v
+	}
+	return strconv.FormatFloat(f, 'g', 6, 64)
+}
+
 // Duration of a trial, from creation to completion (or to now while it runs).
 func trialDuration(t store.TrialRecord, now time.Time) string {
 	if t.CreationTime == nil {
@@ -105,7 +118,7 @@ func Comparison(w io.Writer, st *store.State, wide bool, now time.Time) error {
 		}
 		row := []string{mark, t.Name, string(t.State)}
 		for _, p := range params {
-			row = append(row, assignment(t, p))
+			row = append(row, short(assignment(t, p), wide))
 		}
 		for _, m := range metrics {
 			row = append(row, metricValue(st, t, m))
@@ -199,7 +212,7 @@ func Trials(w io.Writer, st *store.State, wide bool, now time.Time) error {
 	for _, t := range trials {
 		row := []string{t.Name, string(t.State)}
 		for _, p := range params {
-			row = append(row, assignment(t, p))
+			row = append(row, short(assignment(t, p), wide))
 		}
 		for _, m := range metrics {
 			row = append(row, metricValue(st, t, m))
