@@ -106,3 +106,7 @@ bench-run: build cluster-up images ## Makespan of 20 trials via kubectl katib ru
 .PHONY: bench-suggest
 bench-suggest: ## Search quality of the suggestion algorithms (regret table; BENCH_FLAGS=-quick for fewer seeds)
 	$(GO) run ./hack/bench-suggest $(BENCH_FLAGS)
+
+.PHONY: bench-arch
+bench-arch: build ## Time kubectl arch explain cold and warm against kubectl api-resources cold on the local cluster
+	hack/bench-arch.sh

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -99,9 +100,21 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	r := &raw{}
 	cs := src.Clientset
 	var wg sync.WaitGroup
+	trace := os.Getenv("KUBECTL_ARCH_TRACE") != ""
+	start := time.Now()
+	n := 0
 	run := func(f func()) {
 		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
+		n++
+		id := n
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			f()
+			if trace {
+				fmt.Fprintf(os.Stderr, "read %d: %v (started +%v)\n", id, time.Since(t0), t0.Sub(start))
+			}
+		}()
 	}
 	all := metav1.ListOptions{ResourceVersion: "0"}
 	run(func() { r.version, r.versionErr = src.Discovery.ServerVersion() })
@@ -202,7 +215,13 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	})
 	wg.Wait()
 
+	if trace {
+		fmt.Fprintf(os.Stderr, "all reads done: +%v\n", time.Since(start))
+	}
 	refreshStaleDiscovery(r, src)
+	if trace {
+		fmt.Fprintf(os.Stderr, "stale check done: +%v\n", time.Since(start))
+	}
 	where := src.Context
 	if where == "" {
 		where = "server " + src.Server

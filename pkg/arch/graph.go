@@ -256,8 +256,12 @@ func (m *Model) subtitle() string {
 			nodes = "nodes not readable"
 		}
 	}
-	return fmt.Sprintf("%s, %s, %d API groups (%d custom), %d CRD(s). Every part talks only to kube-apiserver.",
-		m.Cluster.Server, nodes, len(m.APIGroups), custom, m.Cluster.CRDCount)
+	cached := ""
+	if m.ReadAt != "" {
+		cached = " Facts read at " + m.ReadAt + " (cached; --refresh re-reads)."
+	}
+	return fmt.Sprintf("%s, %s, %d API groups (%d custom), %d CRD(s). Every part talks only to kube-apiserver.%s",
+		m.Cluster.Server, nodes, len(m.APIGroups), custom, m.Cluster.CRDCount, cached)
 }
 
 // ShortHolder shortens a leader identity "host_8f0c...-uuid" to "host_8f0c..." so it fits a

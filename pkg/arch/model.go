@@ -20,6 +20,8 @@ type Model struct {
 	CustomResources []CRDGroup  `json:"customResources"`
 	// Notes say what could not be read or inferred, so a partial view is never silent.
 	Notes []string `json:"notes"`
+	// ReadAt is set when the model was reused from the short-lived cache: when it was read.
+	ReadAt string `json:"readAt,omitempty"`
 }
 
 // Cluster names the cluster and its version.
