@@ -98,7 +98,7 @@ check_root() {
 
 check_tools() {
   local t missing=()
-  for t in containerd containerd-shim-runc-v2 runc ctr openssl curl ip mountpoint setsid; do
+  for t in containerd containerd-shim-runc-v2 runc ctr openssl curl ip ss setsid; do
     command -v "$t" >/dev/null || missing+=("$t")
   done
   [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] || missing+=("/usr/lib/cni/{bridge,host-local,loopback}")
@@ -181,6 +181,20 @@ gen_pki() {
       openssl x509 -req -in akc.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
         -out apiserver-kubelet-client.crt -days 3650 -extfile akc.ext 2>/dev/null
       rm -f akc.csr akc.ext
+    fi
+    # The aggregation layer's request-header authentication: without it the controller
+    # manager and scheduler keep reporting a missing requestheader CA bundle.
+    if [ ! -f front-proxy-ca.crt ]; then
+      openssl req -x509 -newkey rsa:2048 -nodes -keyout front-proxy-ca.key -out front-proxy-ca.crt -days 3650 \
+        -subj "/CN=kubectl-katib-front-proxy-ca" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
+    fi
+    if [ ! -f front-proxy-client.crt ]; then
+      openssl req -newkey rsa:2048 -nodes -keyout front-proxy-client.key -out fpc.csr -subj "/CN=front-proxy-client" 2>/dev/null
+      printf '%s\n' "extendedKeyUsage=clientAuth" "keyUsage=critical,digitalSignature,keyEncipherment" >fpc.ext
+      openssl x509 -req -in fpc.csr -CA front-proxy-ca.crt -CAkey front-proxy-ca.key -CAcreateserial \
+        -out front-proxy-client.crt -days 3650 -extfile fpc.ext 2>/dev/null
+      rm -f fpc.csr fpc.ext
     fi
     if [ ! -f sa.key ]; then
       openssl genrsa -out sa.key 2048 2>/dev/null
@@ -387,8 +401,9 @@ unmount_under() { # dir: unmounts everything at or below dir, deepest first
   done < <(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r | uniq)
 }
 
-# Network namespaces made by the CRI for this cluster's pods are recorded in
-# .cluster/netns.list while containerd runs; delete those that no longer hold a process.
+# The CRI makes one network namespace per pod sandbox and removes it only when the kubelet
+# stops the sandbox. record_netns lists this cluster's ones in .cluster/netns.list (from
+# containerd's metadata); this deletes them once their pods' containers are gone.
 cleanup_netns() {
   local f="$C/netns.list" ns
   [ -f "$f" ] || return 0
@@ -497,6 +512,11 @@ start_apiserver() {
     --kubelet-certificate-authority="$PKI/ca.crt" \
     --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
     --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
+    --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
     --audit-policy-file="$C/audit-policy.yaml" --audit-log-path="$LOGS/audit.log" \
     --audit-log-format=json --audit-log-maxsize=200 --audit-log-maxbackup=2
   wait_for kube-apiserver 90 readyz
@@ -703,12 +723,14 @@ stop_pids() { # grace-seconds name...: SIGTERM together, then SIGKILL after the 
 stop_pod_containers() {
   pid_of containerd >/dev/null || return 0
   record_netns
-  local ctl=(ctr --address "$SOCK" -n k8s.io) id
+  local ctl=(ctr --address "$SOCK" -n k8s.io) id jobs=()
   for id in $("${ctl[@]}" tasks ls -q 2>/dev/null); do
     # delete --force kills the task and waits for it, one background job per container.
     "${ctl[@]}" tasks delete --force "$id" >/dev/null 2>&1 &
+    jobs+=($!)
   done
-  wait
+  # Only these jobs: a bare `wait` would also wait for containerd started by this script.
+  [ ${#jobs[@]} -eq 0 ] || wait "${jobs[@]}" || true
 }
 
 cmd_down() {
