@@ -442,7 +442,7 @@ func ChainGraph(r *ResourceExplanation) *render.Graph {
 	}
 	for i, s := range r.ActedOnBy {
 		id := fmt.Sprintf("step%d", i)
-		lines := render.Wrap(s.Does, 32)
+		lines := render.Wrap(s.Does, 29)
 		if s.In != "" {
 			lines = append([]string{"in " + s.In}, lines...)
 		}
@@ -459,12 +459,12 @@ func TopicGraph(t *TopicExplanation) *render.Graph {
 	e := t.Entry
 	g := &render.Graph{Title: e.Name + ": " + e.Title, Subtitle: e.Summary}
 	grp := render.Group{ID: "topic", Label: e.Title}
-	grp.Nodes = append(grp.Nodes, render.Node{ID: e.Name, Label: e.Name, Lines: render.Wrap(e.Summary, 32)})
+	grp.Nodes = append(grp.Nodes, render.Node{ID: e.Name, Label: e.Name, Lines: render.Wrap(e.Summary, 29)})
 	others := append([]string{}, e.TalksTo...)
 	sort.Strings(others)
 	for _, o := range others {
 		oe := KB().Component(o)
-		grp.Nodes = append(grp.Nodes, render.Node{ID: o, Label: o, Lines: render.Wrap(oe.Summary, 32)})
+		grp.Nodes = append(grp.Nodes, render.Node{ID: o, Label: o, Lines: render.Wrap(oe.Summary, 29)})
 		g.Edges = append(g.Edges, render.Edge{From: e.Name, To: o, Label: "talks to"})
 	}
 	g.Groups = []render.Group{grp}

@@ -63,7 +63,7 @@ func (m *Model) Graph() *render.Graph {
 			}
 			st := readyStatus(a.Ready)
 			if m.Offline {
-				lines, st = render.Wrap(KB().Component(a.Component).Summary, 32), ""
+				lines, st = render.Wrap(KB().Component(a.Component).Summary, 29), ""
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: a.Name, Lines: lines, Status: st})
 		}
@@ -79,11 +79,12 @@ func (m *Model) Graph() *render.Graph {
 			id := "crd/" + cg.Group
 			var lines []string
 			for _, c := range cg.CRDs {
-				owner := "operator unknown"
+				// A known operator is drawn as its own box with a "reconciles" link.
 				if c.Operator != nil {
-					owner = "by " + c.Operator.Name
+					lines = append(lines, c.Kind)
+				} else {
+					lines = append(lines, c.Kind+" (operator unknown)")
 				}
-				lines = append(lines, c.Kind+" ("+owner+")")
 			}
 			if len(lines) > 4 {
 				lines = append(lines[:3], fmt.Sprintf("and %d more", len(lines)-3))
@@ -144,7 +145,7 @@ func componentVerb(name string) string {
 
 func componentLines(c Component, offline bool) []string {
 	if offline {
-		return render.Wrap(c.Summary, 32)
+		return render.Wrap(c.Summary, 29)
 	}
 	var lines []string
 	if c.Version != "" {
@@ -199,8 +200,8 @@ func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
 	runtimeLines := []string{n.ContainerRuntime + " " + n.RuntimeVersion, n.OSImage, "kernel " + n.KernelVersion}
 	if m.Offline {
 		status = ""
-		kubeletLines = render.Wrap(KB().Component("kubelet").Summary, 32)
-		runtimeLines = render.Wrap(KB().Component("container-runtime").Summary, 32)
+		kubeletLines = render.Wrap(KB().Component("kubelet").Summary, 29)
+		runtimeLines = render.Wrap(KB().Component("container-runtime").Summary, 29)
 	}
 	grp.Nodes = append(grp.Nodes,
 		render.Node{ID: kid, Label: "kubelet", Lines: kubeletLines, Status: status},
@@ -217,7 +218,7 @@ func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
 			}
 			st := readyStatus(a.Ready)
 			if m.Offline {
-				lines, st = render.Wrap(KB().Component(a.Component).Summary, 32), ""
+				lines, st = render.Wrap(KB().Component(a.Component).Summary, 29), ""
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: a.Name, Lines: lines, Status: st})
 		}

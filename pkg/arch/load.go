@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -32,6 +33,12 @@ type Session struct {
 // Load connects with the user's kubeconfig and reads the model. An unreachable cluster is an
 // *UnreachableError naming the kubeconfig and context.
 func Load(ctx context.Context, getter genericclioptions.RESTClientGetter, o LoadOptions) (*Session, error) {
+	t0 := time.Now()
+	defer func() {
+		if os.Getenv("KUBECTL_ARCH_TRACE") != "" {
+			fmt.Fprintf(os.Stderr, "load: %v\n", time.Since(t0))
+		}
+	}()
 	where := kube.Describe(getter)
 	clients, err := kube.NewClients(getter, "arch")
 	if err != nil {

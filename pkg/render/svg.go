@@ -15,7 +15,7 @@ const (
 	svgMargin    = 20
 	gutterX      = 10
 	groupPad     = 16
-	groupTitle   = 36
+	groupTitle   = 46
 	nodeWidth    = 218
 	nodeGap      = 18
 	nodesPerRow  = 4
