@@ -15,7 +15,7 @@ shift || true
 SOCK="$C/containerd/containerd.sock"
 if [ $# -gt 0 ]; then
   IMAGE="$1"; shift; ARGS=("$@")
-elif ctr --address "$SOCK" -n k8s.io images ls -q | grep -qx localhost/kubectl-katib/mnist-trainer:v1; then
+elif grep -qx localhost/kubectl-katib/mnist-trainer:v1 <<<"$(ctr --address "$SOCK" -n k8s.io images ls -q)"; then
   IMAGE=localhost/kubectl-katib/mnist-trainer:v1; ARGS=(--epochs=1 --num-train=2000)
 else
   IMAGE=localhost/kubectl-katib/pause:v1; ARGS=()

@@ -420,7 +420,7 @@ cleanup_netns() {
 remove_bridge() {
   ip link show "$BRIDGE" >/dev/null 2>&1 || return 0
   # Only a bridge carrying this cluster's gateway address is ours to delete.
-  if ip -4 addr show dev "$BRIDGE" | grep -q "inet ${POD_CIDR%.*/*}.1/"; then
+  if grep -q "inet ${POD_CIDR%.*/*}.1/" <<<"$(ip -4 addr show dev "$BRIDGE")"; then
     ip link delete "$BRIDGE" type bridge 2>/dev/null || ip link delete "$BRIDGE" || true
   else
     die "a network bridge $BRIDGE exists that does not carry this cluster's pod network $POD_CIDR; it belongs to something else. Remove it or stop its owner, then retry."
@@ -557,7 +557,9 @@ start_kubelet() {
 # Imports the pause image the sandbox needs when it is missing; hack/images.sh can replace it
 # with its own build of the same reference.
 ensure_pause_image() {
-  if ctr --address "$SOCK" -n k8s.io images ls -q | grep -qxF "$PAUSE_IMAGE"; then return 0; fi
+  local images
+  images="$(ctr --address "$SOCK" -n k8s.io images ls -q)"
+  if grep -qxF "$PAUSE_IMAGE" <<<"$images"; then return 0; fi
   log "building and importing $PAUSE_IMAGE"
   local dir="$C/images"
   mkdir -p "$dir"
