@@ -1,0 +1,135 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// trainerCommand turns a Katib example's command (python3 script --flags...) into the
+// project's trainer with the same flags, trimmed to a subset of MNIST so a trial takes
+// seconds.
+func trainerCommand(c map[string]any) {
+	var flags []any
+	for _, a := range c["command"].([]any) {
+		if s := a.(string); strings.HasPrefix(s, "--") {
+			flags = append(flags, s)
+		}
+	}
+	c["image"] = trainerImage
+	c["imagePullPolicy"] = "Never"
+	c["command"] = append([]any{"/trainer", "--num-train=1000", "--num-test=500", "--hidden=0"}, flags...)
+	delete(c, "resources")
+}
+
+// Every hp-tuning example whose algorithm runs client-side runs on the local cluster with
+// only its image and command swapped for the project's trainer.
+func TestKatibHPTuningExamplesRun(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(repoRoot(), "testdata", "katib-examples", "hp-tuning", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			if r := katib(t, "validate", "-f", path); r.code != 0 {
+				t.Skipf("not run client-side: %s", strings.TrimSpace(r.out+r.errOut))
+			}
+			ns := freshNamespace(t, "katib-ex")
+			rel, _ := filepath.Rel(filepath.Join(repoRoot(), "testdata"), path)
+			file := experimentFile(t, rel, func(obj map[string]any) { trainerCommand(jobContainer(obj)) })
+			start := time.Now()
+			r := katib(t, "run", "-f", file, "-n", ns)
+			t.Logf("%s: exit %d in %v\n%s", name, r.code, time.Since(start).Round(time.Second), lastLines(r.out, 4))
+			if r.code != 0 {
+				t.Fatalf("run: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+			}
+		})
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestTPEExperiment(t *testing.T) {
+	ns := freshNamespace(t, "katib-tpe")
+	file := experimentFile(t, "e2e/random-mnist.yaml", func(obj map[string]any) {
+		dig(obj, "metadata").(map[string]any)["name"] = "tpe-mnist"
+		spec := dig(obj, "spec").(map[string]any)
+		spec["algorithm"] = map[string]any{"algorithmName": "tpe", "algorithmSettings": []any{
+			map[string]any{"name": "random_state", "value": "3"}, map[string]any{"name": "n_startup_trials", "value": "3"}}}
+		spec["maxTrialCount"] = 8
+	})
+	if r := katib(t, "run", "-f", file, "-n", ns); r.code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	if e := getExperiment(t, ns, "tpe-mnist"); e.Status.TrialsSucceeded != 8 || e.Status.CurrentOptimalTrial.BestTrialName == "" {
+		t.Fatalf("tpe experiment: %+v", e.Status)
+	}
+}
+
+// Median stopping ends trials that fall behind the median of finished ones; the same
+// experiment (the same grid, so the same parameters) without it takes longer.
+func TestMedianStopSavesTime(t *testing.T) {
+	edit := func(name string, medianstop bool) func(map[string]any) {
+		return func(obj map[string]any) {
+			dig(obj, "metadata").(map[string]any)["name"] = name
+			spec := dig(obj, "spec").(map[string]any)
+			spec["maxTrialCount"] = 8
+			spec["parallelTrialCount"] = 2
+			spec["maxFailedTrialCount"] = 8
+			// A grid walks the list in order: two good learning rates finish first, then
+			// hopeless ones (the trainer barely moves at 1e-5) alternate with good ones.
+			spec["algorithm"] = map[string]any{"algorithmName": "grid"}
+			spec["parameters"] = []any{
+				map[string]any{"name": "lr", "parameterType": "discrete", "feasibleSpace": map[string]any{
+					"list": []any{"0.05", "0.1", "0.00002", "0.03", "0.00005", "0.02", "0.00001", "0.04"}}},
+				map[string]any{"name": "hidden", "parameterType": "int", "feasibleSpace": map[string]any{"min": "24", "max": "24"}}}
+			if medianstop {
+				spec["earlyStopping"] = map[string]any{"algorithmName": "medianstop", "algorithmSettings": []any{
+					map[string]any{"name": "min_trials_required", "value": "2"}, map[string]any{"name": "start_step", "value": "2"}}}
+			}
+			dig(obj, "spec", "trialTemplate").(map[string]any)["retain"] = false
+			jobContainer(obj)["args"] = []any{"--epochs=8", "--num-train=20000", "--num-test=1000",
+				"--lr=${trialParameters.learningRate}", "--hidden=${trialParameters.hidden}"}
+		}
+	}
+	ns := freshNamespace(t, "katib-median")
+	timed := func(name string, medianstop bool) (time.Duration, katibExperiment) {
+		file := experimentFile(t, "e2e/random-mnist.yaml", edit(name, medianstop))
+		start := time.Now()
+		r := katib(t, "run", "-f", file, "-n", ns)
+		took := time.Since(start)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", name, r.code, r.out, r.errOut)
+		}
+		return took, getExperiment(t, ns, name)
+	}
+	without, _ := timed("no-stopping", false)
+	with, e := timed("median-stop", true)
+	t.Logf("8 trials of 8 epochs: %v without early stopping, %v with medianstop (%d trials stopped early)",
+		without.Round(100*time.Millisecond), with.Round(100*time.Millisecond), e.Status.TrialsEarlyStopped)
+	if os.Getenv("E2E_REPORT") != "" {
+		f, _ := os.OpenFile(os.Getenv("E2E_REPORT"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		defer f.Close()
+		_, _ = f.WriteString("medianstop: without " + without.String() + " with " + with.String() + "\n")
+	}
+	if e.Status.TrialsEarlyStopped == 0 {
+		t.Fatalf("no trial was stopped early: %+v", e.Status)
+	}
+	if e.Status.TrialsFailed != 0 || e.Status.Trials != 8 {
+		t.Errorf("early-stopped trials must not count as failures: %+v", e.Status)
+	}
+	if with >= without {
+		t.Errorf("medianstop did not save time: %v with, %v without", with, without)
+	}
+}
