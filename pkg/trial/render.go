@@ -48,7 +48,7 @@ func Render(exp *experiment.Experiment, trialName string, assignments []experime
 	if err != nil {
 		return nil, err
 	}
-	replaced, err := substitute(obj.Object, values)
+	replaced, err := substitute(obj.Object, values, false)
 	if err != nil {
 		return nil, err
 	}
@@ -120,19 +120,26 @@ func metadataValue(obj *unstructured.Unstructured, ref string) (string, error) {
 }
 
 // substitute replaces placeholders in every string of the tree, keys included, since Katib
-// allows them anywhere in the text.
-func substitute(node any, values map[string]string) (any, error) {
+// allows them anywhere in the text. expands marks strings Kubernetes itself expands
+// ($(VAR) and $$ in a container's command, args and env values); values placed there get
+// their '$' doubled so that they reach the program unchanged.
+func substitute(node any, values map[string]string, expands bool) (any, error) {
 	switch n := node.(type) {
 	case string:
-		return replaceIn(n, values)
+		return replaceIn(n, values, expands)
 	case map[string]any:
 		out := make(map[string]any, len(n))
 		for k, v := range n {
-			nk, err := replaceIn(k, values)
+			nk, err := replaceIn(k, values, false)
 			if err != nil {
 				return nil, err
 			}
-			nv, err := substitute(v, values)
+			childExpands := k == "command" || k == "args" || (expands && k == "value")
+			if k == "env" {
+				// env entries are maps whose "value" is expanded.
+				childExpands = true
+			}
+			nv, err := substitute(v, values, childExpands && (k != "env" || isList(v)))
 			if err != nil {
 				return nil, err
 			}
@@ -142,7 +149,7 @@ func substitute(node any, values map[string]string) (any, error) {
 	case []any:
 		out := make([]any, len(n))
 		for i, v := range n {
-			nv, err := substitute(v, values)
+			nv, err := substitute(v, values, expands)
 			if err != nil {
 				return nil, err
 			}
@@ -154,9 +161,11 @@ func substitute(node any, values map[string]string) (any, error) {
 	}
 }
 
+func isList(v any) bool { _, ok := v.([]any); return ok }
+
 // replaceIn expands placeholders in one pass over the original text, so a value that itself
 // looks like a placeholder is never expanded again.
-func replaceIn(s string, values map[string]string) (string, error) {
+func replaceIn(s string, values map[string]string, expands bool) (string, error) {
 	if !strings.Contains(s, placeholderPrefix) {
 		return s, nil
 	}
@@ -167,6 +176,9 @@ func replaceIn(s string, values map[string]string) (string, error) {
 		if !ok {
 			missing = name
 			return m
+		}
+		if expands {
+			return strings.ReplaceAll(v, "$", "$$")
 		}
 		return v
 	})

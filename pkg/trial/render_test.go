@@ -108,6 +108,7 @@ func TestRenderValuesCannotInject(t *testing.T) {
 		"new\nline\n  injected: true\n- --extra",
 		`"}], "hostNetwork": true, "x": [{"`,
 		"${trialSpec.Name}",
+		"$$ and $(FOO)",
 	}
 	for _, v := range nasty {
 		obj, err := Render(testExperiment(t), "exp-abcdefgh", []experiment.ParameterAssignment{{Name: "lr", Value: "0.01"}, {Name: "text", Value: v}})
@@ -116,8 +117,9 @@ func TestRenderValuesCannotInject(t *testing.T) {
 		}
 		c := container(t, obj)
 		args := c["args"].([]any)
-		if len(args) != 3 || args[1] != v {
-			t.Errorf("value %q arrived as %q (args %d)", v, args[1], len(args))
+		// Kubernetes turns $$ back into $ (and would expand $(VAR)), so the program sees v.
+		if want := strings.ReplaceAll(v, "$", "$$"); len(args) != 3 || args[1] != want {
+			t.Errorf("value %q arrived as %q (args %d), want %q", v, args[1], len(args), want)
 		}
 		if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "template", "spec", "hostNetwork"); found {
 			t.Errorf("value %q added hostNetwork", v)
@@ -125,6 +127,23 @@ func TestRenderValuesCannotInject(t *testing.T) {
 		if len(c) != 4 {
 			t.Errorf("value %q changed the container's keys: %v", v, c)
 		}
+	}
+}
+
+func TestRenderDollarsOnlyEscapedWhereKubernetesExpands(t *testing.T) {
+	exp := testExperiment(t)
+	labels := exp.Spec.TrialTemplate.TrialSpec.GetLabels()
+	labels["v"] = "${trialParameters.text}"
+	exp.Spec.TrialTemplate.TrialSpec.SetLabels(labels)
+	obj, err := Render(exp, "exp-x", []experiment.ParameterAssignment{{Name: "lr", Value: "$1"}, {Name: "text", Value: "a$b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := obj.GetLabels()["v"]; got != "a$b" {
+		t.Errorf("label value %q: only command, args and env values are expanded by Kubernetes", got)
+	}
+	if got := container(t, obj)["args"].([]any)[0]; got != "--lr=$$1" {
+		t.Errorf("args[0] = %q", got)
 	}
 }
 

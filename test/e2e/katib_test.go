@@ -311,6 +311,7 @@ func TestTemplateValuesArriveVerbatim(t *testing.T) {
 		`back\slash \n not a newline`,
 		"dollar $HOME ${trialParameters.text} $(whoami)",
 		"new\nline\"\n  injected: true",
+		"kubernetes expands $(FOO) and $$ unless escaped",
 	}
 	exp := map[string]any{
 		"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
@@ -318,7 +319,7 @@ func TestTemplateValuesArriveVerbatim(t *testing.T) {
 		"spec": map[string]any{
 			"objective":          map[string]any{"type": "maximize", "objectiveMetricName": "score"},
 			"algorithm":          map[string]any{"algorithmName": "grid"},
-			"parallelTrialCount": 4, "maxTrialCount": 4,
+			"parallelTrialCount": 5, "maxTrialCount": 5,
 			"parameters": []any{map[string]any{"name": "text", "parameterType": "categorical", "feasibleSpace": map[string]any{"list": nasty}}},
 			"trialTemplate": map[string]any{
 				"retain": true, "primaryContainerName": "main",
@@ -330,6 +331,7 @@ func TestTemplateValuesArriveVerbatim(t *testing.T) {
 						"containers": []any{map[string]any{
 							"name": "main", "image": echoMetricImage, "imagePullPolicy": "Never",
 							"args": []any{"--print", "score=1", "--", "${trialParameters.text}"},
+							"env":  []any{map[string]any{"name": "FOO", "value": "expanded"}},
 						}},
 					},
 				},
@@ -344,15 +346,16 @@ func TestTemplateValuesArriveVerbatim(t *testing.T) {
 	}
 	for _, tr := range getTrials(t, nil, ns, "escape") {
 		want := tr.Spec.ParameterAssignments[0].Value
+		// In the Pod, '$' is doubled: Kubernetes undoes that when it starts the container.
 		pod := kubectl(t, "get", "pod", tr.Metadata.Name, "-n", ns, "-o", "jsonpath={.spec.containers[0].args[3]}")
-		if pod != want {
-			t.Errorf("trial %s: the pod's argument is %q, want %q", tr.Metadata.Name, pod, want)
+		if escaped := strings.ReplaceAll(want, "$", "$$"); pod != escaped {
+			t.Errorf("trial %s: the pod's argument is %q, want %q", tr.Metadata.Name, pod, escaped)
 		}
 		if out := kubectl(t, "get", "pod", tr.Metadata.Name, "-n", ns, "-o", "yaml"); strings.Contains(out, "\ninjected: true") || strings.Contains(out, "\n  injected: true") {
 			t.Errorf("a value changed the pod's structure:\n%s", out)
 		}
 		logs := kubectl(t, "logs", tr.Metadata.Name, "-n", ns)
-		if !strings.Contains(logs, want) {
+		if !strings.Contains(logs, want) || strings.Contains(logs, "expanded") {
 			t.Errorf("trial %s printed %q, want it to contain %q", tr.Metadata.Name, logs, want)
 		}
 	}
