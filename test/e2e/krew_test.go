@@ -115,7 +115,8 @@ func newKrewFixture(t *testing.T) *krewFixture {
 
 func (f *krewFixture) release(t *testing.T, version, dir, baseURL string, platforms []string) {
 	t.Helper()
-	env := append(os.Environ(), "VERSION="+version, "DIST="+dir, "MANIFEST_DIR="+dir,
+	// SOURCE=worktree: the same tree `make build` built for the rest of the end-to-end tests.
+	env := append(os.Environ(), "VERSION="+version, "DIST="+dir, "MANIFEST_DIR="+dir, "SOURCE=worktree",
 		"BASE_URL="+baseURL, "PLATFORMS="+strings.Join(platforms, " "))
 	t.Logf("%s", run(t, f.root, env, filepath.Join(f.root, "hack", "release.sh")))
 }
@@ -242,7 +243,7 @@ func (f *krewFixture) testValidate(t *testing.T) {
 		} else if !strings.Contains(out, want) {
 			t.Errorf("%s failed, but not with %q:\n%s", what, want, out)
 		} else {
-			t.Logf("%s rejected as expected: %s", what, lastLine(out))
+			t.Logf("%s rejected as expected: %s", what, lineWith(out, want))
 		}
 	}
 
@@ -315,7 +316,8 @@ func (f *krewFixture) testCustomIndex(t *testing.T) {
 	publish(t, repo, f.v2, "release "+releaseV2)
 	out := s.kubectl("krew", "upgrade")
 	for _, p := range strings.Fields(krewPlugins) {
-		if !strings.Contains(out, "Upgraded plugin: "+p) {
+		// krew names index plugins INDEX/NAME.
+		if !strings.Contains(out, "Upgraded plugin: e2e/"+p) {
 			t.Errorf("kubectl krew upgrade did not upgrade %s:\n%s", p, out)
 		}
 	}
@@ -490,7 +492,12 @@ func lookPathIn(env []string, name string) string {
 	return name
 }
 
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
+// lineWith returns the first line of s that contains sub.
+func lineWith(s, sub string) string {
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, sub) {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
 }
