@@ -14,6 +14,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -365,10 +366,28 @@ func (r *Runner) createWorkload(ctx context.Context, t *store.TrialRecord) error
 	if err := trial.Prepare(obj, exp.Name, t.Name, t.Assignments, owner); err != nil {
 		return err
 	}
-	if err := trial.Create(ctx, r.cfg.Dynamic, obj); err != nil {
-		return fmt.Errorf("cannot create %s %s: %w", obj.GetKind(), t.Name, err)
+	// Retry what passes by itself: a namespace created moments ago may not have its
+	// default ServiceAccount yet, and a busy API server may ask to come back later.
+	backoff := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 7, Cap: 5 * time.Second}
+	var last error
+	_ = wait.ExponentialBackoffWithContext(ctx, backoff, func(ctx context.Context) (bool, error) {
+		last = trial.Create(ctx, r.cfg.Dynamic, obj)
+		if last != nil && !transient(last) {
+			return false, last
+		}
+		return last == nil, nil
+	})
+	if last != nil {
+		return fmt.Errorf("cannot create %s %s: %w", obj.GetKind(), t.Name, last)
 	}
 	return nil
+}
+
+// transient tells errors worth retrying from those that will not change.
+func transient(err error) bool {
+	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
+		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) ||
+		(apierrors.IsForbidden(err) && strings.Contains(err.Error(), "service account"))
 }
 
 func (r *Runner) armTimeout(name string) {
