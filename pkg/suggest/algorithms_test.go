@@ -23,10 +23,15 @@ func TestDeterministicAndResumable(t *testing.T) {
 		integer("layers", "1", "8"),
 		categorical("optimizer", "sgd", "adam", "rmsprop"),
 	}
-	for _, name := range []string{"random", "sobol", "tpe", "multivariate-tpe", "cmaes", "bayesianoptimization"} {
+	for _, name := range []string{"random", "sobol", "tpe", "multivariate-tpe", "cmaes", "bayesianoptimization", "hyperband"} {
 		for _, batch := range []int{1, 3} {
 			t.Run(name+"/batch"+strconv.Itoa(batch), func(t *testing.T) {
-				spec := testSpec(name, map[string]string{"random_state": "42"}, params...)
+				settings := map[string]string{"random_state": "42"}
+				if name == "hyperband" {
+					settings["resource_name"], settings["r_l"] = "layers", "9"
+				}
+				spec := testSpec(name, settings, params...)
+				spec.ParallelTrialCount = i32(9)
 				a := study(t, spec, nil, 20, batch)
 				for i := 0; i < 1000; i++ {
 					mathrand.Float64() // goptuna's TPE draws from here; ours must not
@@ -42,7 +47,10 @@ func TestDeterministicAndResumable(t *testing.T) {
 				if !reflect.DeepEqual(assignmentsOf(a), assignmentsOf(resumed)) {
 					t.Fatalf("resumed run differs:\n%v\n%v", assignmentsOf(a), assignmentsOf(resumed))
 				}
-				other := study(t, testSpec(name, map[string]string{"random_state": "43"}, params...), nil, 20, batch)
+				settings["random_state"] = "43"
+				otherSpec := testSpec(name, settings, params...)
+				otherSpec.ParallelTrialCount = i32(9)
+				other := study(t, otherSpec, nil, 20, batch)
 				if reflect.DeepEqual(assignmentsOf(a), assignmentsOf(other)) {
 					t.Fatal("random_state 42 and 43 gave the same suggestions")
 				}
