@@ -154,14 +154,6 @@ func componentLines(c Component, offline bool) []string {
 	if c.Health != "unknown" || len(c.Checks) > 0 {
 		h := "health " + c.Health
 		if c.Name == "etcd" && len(c.Checks) > 0 {
-			var names []string
-			seen := map[string]bool{}
-			for _, ch := range c.Checks {
-				if !seen[ch.Name] {
-					seen[ch.Name] = true
-					names = append(names, ch.Name)
-				}
-			}
 			h += fmt.Sprintf(" (%d checks)", len(c.Checks))
 		}
 		lines = append(lines, h)
