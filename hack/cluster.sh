@@ -130,6 +130,16 @@ check_ports_of_missing() {
 
 cgroup_v2() { [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; }
 
+# Removes a cgroup root of this cluster's own (CLUSTER_PORT_OFFSET) once no process is in it;
+# rmdir only ever succeeds on empty cgroups.
+remove_cgroup_root() {
+  [ "$CGROUP_ROOT" != / ] || return 0
+  local d
+  for d in /sys/fs/cgroup$CGROUP_ROOT /sys/fs/cgroup/*$CGROUP_ROOT; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+}
+
 # The kubelet refuses a cgroupRoot that does not exist in every hierarchy.
 ensure_cgroup_root() {
   [ "$CGROUP_ROOT" != / ] || return 0
@@ -753,6 +763,7 @@ cmd_down() {
   unmount_under "$C/containerd"
   cleanup_netns
   remove_bridge
+  remove_cgroup_root
   if $wipe; then
     rm -rf "$C"
     log "wiped $C"
