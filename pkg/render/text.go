@@ -81,7 +81,9 @@ func Boxes(w io.Writer, g *Graph, st Style) error {
 		}
 	}
 	if len(g.Notes) > 0 {
-		b.WriteString(st.Status("unknown", fmt.Sprintf("Partial view: %d note(s) at the end say what could not be read.", len(g.Notes))) + "\n")
+		for _, l := range Wrap(fmt.Sprintf("Partial view: %d note(s) at the end say what could not be read.", len(g.Notes)), width) {
+			b.WriteString(st.Status("unknown", l) + "\n")
+		}
 	}
 	for _, grp := range g.Groups {
 		b.WriteString("\n")
