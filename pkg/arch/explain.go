@@ -262,7 +262,7 @@ func writeLive(w io.Writer, t *TopicExplanation, st render.Style) {
 			total += len(g.CRDs)
 		}
 		if total == 0 {
-			line("this cluster has no CustomResourceDefinitions (or they are not readable)")
+			line("no CustomResourceDefinitions here (or none readable), so no operators to show; the built-in controllers run in kube-controller-manager")
 		}
 		for _, g := range l.CustomResources {
 			line("group %s:", g.Group)
