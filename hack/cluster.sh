@@ -228,8 +228,12 @@ token_of() { awk -F, -v u="$1" '$2 == u { print $1 }' "$PKI/tokens.csv"; }
 write_kubeconfig() { # file user namespace
   local ca
   ca="$(base64 -w0 <"$PKI/ca.crt")"
-  umask 077
-  cat >"$1.tmp" <<EOF
+  # The file holds a token: private to its owner. (Not umask: this shell starts every
+  # component, and a 077 umask would make containerd's image layers unreadable to non-root
+  # containers.)
+  : >"$1.tmp"
+  chmod 600 "$1.tmp"
+  cat >>"$1.tmp" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -602,7 +606,8 @@ kind: Namespace
 metadata:
   name: $RESTRICTED_NS
 ---
-# What a client-side experiment runner needs in its own namespace, and nothing else.
+# What kubectl katib needs in its own namespace, and nothing else (README, "Minimal
+# permissions"): the end-to-end tests run whole experiments as this user.
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata:
@@ -610,20 +615,17 @@ metadata:
   namespace: $RESTRICTED_NS
 rules:
 - apiGroups: [""]
-  resources: ["pods", "pods/log", "pods/status"]
-  verbs: ["get", "list", "watch", "create", "delete", "deletecollection", "patch", "update"]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "create", "update", "delete"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch", "create", "delete", "deletecollection"]
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "delete", "deletecollection", "patch", "update"]
-- apiGroups: [""]
-  resources: ["configmaps"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-- apiGroups: [""]
-  resources: ["events"]
-  verbs: ["get", "list", "watch"]
-- apiGroups: ["events.k8s.io"]
-  resources: ["events"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "create", "delete", "deletecollection"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding

@@ -98,11 +98,18 @@ func TestClusterRestrictedUser(t *testing.T) {
 	// What the Role grants, as the API server itself reports it.
 	for _, verbResource := range [][2]string{
 		{"create", "pods"}, {"get", "pods/log"}, {"watch", "pods"}, {"deletecollection", "pods"},
-		{"create", "jobs.batch"}, {"patch", "configmaps"}, {"list", "events"},
+		{"create", "jobs.batch"}, {"update", "configmaps"}, {"get", "pods/log"},
 	} {
 		out, _, _ := kubectlAs(restricted, nil, "auth", "can-i", verbResource[0], verbResource[1], "-n", restrictedNamespace)
 		if strings.TrimSpace(out) != "yes" {
 			t.Errorf("restricted user cannot %s %s in %s: %q", verbResource[0], verbResource[1], restrictedNamespace, out)
+		}
+	}
+	// And nothing beyond the minimal Role README documents.
+	for _, verbResource := range [][2]string{{"patch", "configmaps"}, {"list", "secrets"}, {"create", "deployments.apps"}} {
+		out, _, _ := kubectlAs(restricted, nil, "auth", "can-i", verbResource[0], verbResource[1], "-n", restrictedNamespace)
+		if strings.TrimSpace(out) != "no" {
+			t.Errorf("restricted user may %s %s in %s: %q", verbResource[0], verbResource[1], restrictedNamespace, out)
 		}
 	}
 }
