@@ -270,7 +270,7 @@ func (f *krewFixture) testValidate(t *testing.T) {
 		return append(ps, dup)
 	})
 	out, err = validate("-manifest", overlap, "-skip-install")
-	mustFail("a manifest with overlapping selectors", "overlapping", out, err)
+	mustFail("a manifest with overlapping selectors", "overlapping platform selectors", out, err)
 }
 
 func (f *krewFixture) testInstallOffline(t *testing.T) {
