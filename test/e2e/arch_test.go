@@ -18,7 +18,17 @@ import (
 
 func TestArchOverviewNamesTheControlPlaneAndNode(t *testing.T) {
 	var m arch.Model
-	archJSON(t, &m, "explain", archCacheDir(t))
+	// On a cluster that has just started, the scheduler and controller-manager may not have
+	// taken their leader Leases yet.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		archJSON(t, &m, "explain", archCacheDir(t))
+		s, c := m.Component("kube-scheduler"), m.Component("kube-controller-manager")
+		if s != nil && s.Leader != nil && c != nil && c.Leader != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
 	api := m.Component("kube-apiserver")
 	if api == nil || api.Version == "" || api.Health != "ok" {
 		t.Errorf("kube-apiserver: %+v", api)
