@@ -77,7 +77,7 @@ func TestArchOverviewNamesTheControlPlaneAndNode(t *testing.T) {
 }
 
 func TestArchInfersTheOperatorOfACustomResource(t *testing.T) {
-	fixture := filepath.Join(archRepoRoot(), "testdata", "arch", "e2e", "operator.yaml")
+	fixture := filepath.Join(repoRoot(), "testdata", "arch", "e2e", "operator.yaml")
 	if out, _, code := runKubectlEnv(nil, "get", "crd", "experiments.kubeflow.org", "-o", "jsonpath={.metadata.labels.app\\.kubernetes\\.io/part-of}"); code == 0 && out != "arch-e2e" {
 		t.Skip("experiments.kubeflow.org exists and belongs to something else; not touching it")
 	}

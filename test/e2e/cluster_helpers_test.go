@@ -3,11 +3,9 @@
 package e2e
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -32,14 +30,8 @@ func clusterDir(t testing.TB) string {
 // kubectlAs runs kubectl with the given kubeconfig and optional stdin, returning stdout,
 // stderr and the exit error.
 func kubectlAs(kubeconfig string, stdin []byte, args ...string) (string, string, error) {
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	return out.String(), errOut.String(), err
+	out, errOut, _, err := execute(nil, stdin, "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	return out, errOut, err
 }
 
 // mustKubectlAs is kubectlAs that fails the test on a non-zero exit.

@@ -4,15 +4,11 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,23 +22,15 @@ type result struct {
 	code        int
 }
 
-// run runs a command with extra environment and returns its output and exit code; it fails
-// the test only when the command cannot be started.
+// runEnv runs a command with extra environment and returns its output and exit code; it
+// fails the test only when the command cannot be started.
 func runEnv(t testing.TB, env []string, name string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
+	out, errOut, code, err := execute(env, nil, name, args...)
+	if code < 0 {
 		t.Fatalf("%s %v: %v", name, args, err)
 	}
-	return result{out: out.String(), errOut: errOut.String(), code: code}
+	return result{out: out, errOut: errOut, code: code}
 }
 
 // katib runs `kubectl katib ARGS` through the real kubectl.
@@ -59,11 +47,6 @@ func mustKatib(t testing.TB, args ...string) string {
 		t.Fatalf("kubectl katib %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, r.code, r.out, r.errOut)
 	}
 	return r.out
-}
-
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
 // experimentFile loads a YAML experiment from testdata, lets edit change it, and writes it

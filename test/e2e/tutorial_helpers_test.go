@@ -26,14 +26,11 @@ const (
 // kubectlIn runs kubectl with stdin and fails the test on a non-zero exit.
 func kubectlIn(t testing.TB, stdin []byte, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("kubectl", args...)
-	var out, errOut bytes.Buffer
-	cmd.Stdin = bytes.NewReader(stdin)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("kubectl %v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out.String(), errOut.String())
+	out, errOut, _, err := execute(nil, stdin, "kubectl", args...)
+	if err != nil {
+		t.Fatalf("kubectl %v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out, errOut)
 	}
-	return out.String()
+	return out
 }
 
 // kubectlTB is the package's kubectl helper for callers that may be benchmarks.
