@@ -42,6 +42,17 @@ func (f *modelFlags) add(cmd *cobra.Command, offline bool, formats []string) {
 	cmd.Flags().StringVarP(&f.Output, "output", "o", "", fmt.Sprintf("Output format: one of %q.", formats))
 }
 
+// validate checks the output format against formats and the flag combinations.
+func (f *modelFlags) validate(formats []string) error {
+	if err := validateFormat(f.Output, formats); err != nil {
+		return err
+	}
+	if f.Offline && f.Refresh {
+		return exitcode.UsageError("--offline and --refresh cannot be used together: --offline reads nothing from a cluster")
+	}
+	return nil
+}
+
 func validateFormat(got string, allowed []string) error {
 	for _, a := range allowed {
 		if got == a {

@@ -104,13 +104,7 @@ func (o *ExplainOptions) Complete(args []string) error {
 
 // Validate checks the output format and flag combinations.
 func (o *ExplainOptions) Validate() error {
-	if err := validateFormat(o.Output, diagramFormats); err != nil {
-		return err
-	}
-	if o.Offline && o.Refresh {
-		return exitcode.UsageError("--offline and --refresh cannot be used together: --offline reads nothing from a cluster")
-	}
-	return nil
+	return o.modelFlags.validate(diagramFormats)
 }
 
 // Run explains the topic, or the whole cluster.

@@ -8,7 +8,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
-	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/render"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
@@ -53,13 +52,7 @@ Mermaid and SVG for documents and pictures, or the model as JSON/YAML for script
 
 // Validate checks the output format.
 func (o *ViewOptions) Validate() error {
-	if err := validateFormat(o.Output, diagramFormats); err != nil {
-		return err
-	}
-	if o.Offline && o.Refresh {
-		return exitcode.UsageError("--offline and --refresh cannot be used together: --offline reads nothing from a cluster")
-	}
-	return nil
+	return o.modelFlags.validate(diagramFormats)
 }
 
 // Run reads the model and draws it.
