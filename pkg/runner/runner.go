@@ -130,6 +130,8 @@ type Runner struct {
 
 	collectors map[string]*metrics.Collector
 	timeouts   chan string
+	// deletes are workloads of finished trials, removed after the next successful save.
+	deletes []string
 	exhausted  bool
 	noMetrics  bool
 }
@@ -261,14 +263,28 @@ func (r *Runner) adopt(ctx context.Context) error {
 	for i := range r.st.Trials {
 		t := &r.st.Trials[i]
 		if t.State.Finished() {
+			if !r.keepsWorkload(t) {
+				r.deletes = append(r.deletes, t.Name)
+			}
 			continue
 		}
 		r.collectors[t.Name] = metrics.NewCollector(r.st.Experiment.Spec.Objective)
-		if t.State == suggest.StatePending {
+		_, err := r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(r.st.Experiment.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			// Never created, or gone while no client watched it: run it (again) from the start.
+			if t.State == suggest.StateRunning {
+				t.State, t.StartTime = suggest.StatePending, nil
+				r.report(Report{Kind: Warning, Trial: t, Message: fmt.Sprintf("trial %s was running but its workload is gone; starting it again", t.Name)})
+			}
 			if err := r.createWorkload(ctx, t); err != nil {
 				r.fail(ctx, t, suggest.StateFailed, "CreateFailed", err.Error())
 				continue
 			}
+		case err != nil:
+			return fmt.Errorf("cannot read the workload of trial %s: %w", t.Name, err)
+		}
+		if t.State == suggest.StatePending {
 			r.armTimeout(t.Name)
 		}
 		r.report(Report{Kind: TrialAdopted, Trial: t})
@@ -541,14 +557,16 @@ func tailOf(c *metrics.Collector) string {
 func (r *Runner) settle(ctx context.Context, t *store.TrialRecord, state suggest.TrialState, reason, msg string) {
 	t.State, t.Reason, t.Message, t.CompletionTime = state, reason, msg, r.now()
 	delete(r.collectors, t.Name)
-	keep := (state == suggest.StateSucceeded && r.st.Experiment.Spec.TrialTemplate.Retain) ||
-		state == suggest.StateFailed || state == suggest.StateMetricsUnavailable
-	if !keep {
-		if err := trial.Delete(ctx, r.cfg.Dynamic, r.kind, r.st.Experiment.Namespace, t.Name); err != nil {
-			r.report(Report{Kind: Warning, Trial: t, Message: fmt.Sprintf("cannot delete the workload of trial %s: %v", t.Name, err)})
-		}
+	if !r.keepsWorkload(t) {
+		r.deletes = append(r.deletes, t.Name)
 	}
 	r.report(Report{Kind: TrialFinished, Trial: t})
+}
+
+// keepsWorkload says whether a finished trial's workload stays in the cluster.
+func (r *Runner) keepsWorkload(t *store.TrialRecord) bool {
+	return (t.State == suggest.StateSucceeded && r.st.Experiment.Spec.TrialTemplate.Retain) ||
+		t.State == suggest.StateFailed || t.State == suggest.StateMetricsUnavailable
 }
 
 // fail ends a trial that could not run at all (creation failed, never started), deleting
@@ -557,9 +575,7 @@ func (r *Runner) fail(ctx context.Context, t *store.TrialRecord, state suggest.T
 	r.mon.Forget(t.Name)
 	t.State, t.Reason, t.Message, t.CompletionTime = state, reason, msg, r.now()
 	delete(r.collectors, t.Name)
-	if err := trial.Delete(ctx, r.cfg.Dynamic, r.kind, r.st.Experiment.Namespace, t.Name); err != nil {
-		r.report(Report{Kind: Warning, Trial: t, Message: fmt.Sprintf("cannot delete the workload of trial %s: %v", t.Name, err)})
-	}
+	r.deletes = append(r.deletes, t.Name)
 	r.report(Report{Kind: TrialFinished, Trial: t})
 }
 
@@ -626,6 +642,15 @@ func (r *Runner) save(ctx context.Context) error {
 		}
 		return fmt.Errorf("cannot save the state of experiment %q: %w", r.st.Experiment.Name, err)
 	}
+	// Workloads go only once the state says their trials are over: a client killed in
+	// between leaves a finished record and a leftover workload (removed on resume), never a
+	// running record whose workload is gone.
+	for _, name := range r.deletes {
+		if err := trial.Delete(ctx, r.cfg.Dynamic, r.kind, r.st.Experiment.Namespace, name); err != nil {
+			r.report(Report{Kind: Warning, Trial: r.st.Trial(name), Message: fmt.Sprintf("cannot delete the workload of trial %s: %v", name, err)})
+		}
+	}
+	r.deletes = r.deletes[:0]
 	return nil
 }
 

@@ -116,10 +116,14 @@ func (m *Monitor) Run(ctx context.Context) error {
 		informers.WithNamespace(m.cfg.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = selector }))
 	podInformer := factory.Core().V1().Pods().Informer()
-	if _, err := podInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+	podHandler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { m.onPod(obj) },
 		UpdateFunc: func(_, obj any) { m.onPod(obj) },
-	}); err != nil {
+	}
+	if !m.cfg.Kind.IsJob {
+		podHandler.DeleteFunc = m.onWorkloadDeleted
+	}
+	if _, err := podInformer.AddEventHandler(podHandler); err != nil {
 		return err
 	}
 	synced := []cache.InformerSynced{podInformer.HasSynced}
@@ -128,6 +132,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 		if _, err := jobInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { m.onJob(obj) },
 			UpdateFunc: func(_, obj any) { m.onJob(obj) },
+			DeleteFunc: m.onWorkloadDeleted,
 		}); err != nil {
 			return err
 		}
@@ -234,6 +239,32 @@ func (m *Monitor) onJob(obj any) {
 	for _, ev := range out {
 		m.emit(ev)
 	}
+}
+
+// onWorkloadDeleted ends a trial whose workload someone deleted before it finished; the
+// runner's own deletions come after it has stopped listening to that trial.
+func (m *Monitor) onWorkloadDeleted(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	meta, ok := obj.(metav1.Object)
+	if !ok {
+		return
+	}
+	name := meta.GetLabels()[LabelTrial]
+	if name == "" {
+		return
+	}
+	m.mu.Lock()
+	w := m.trial(name)
+	if w.done || w.terminal != nil {
+		m.mu.Unlock()
+		return
+	}
+	w.done = true
+	m.mu.Unlock()
+	m.emit(Event{Trial: name, Type: Completed, Reason: "WorkloadDeleted",
+		Message: fmt.Sprintf("the trial's workload %s was deleted before the trial finished", meta.GetName())})
 }
 
 func (m *Monitor) podTerminal(pod *corev1.Pod) *Event {

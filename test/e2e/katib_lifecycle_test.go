@@ -93,3 +93,59 @@ func TestDetachAndCleanup(t *testing.T) {
 	}
 	kubectl(t, "wait", "--for=delete", "pods", "-n", ns, "-l", "katib.kubeflow.org/experiment=cleaned", "--timeout=60s")
 }
+
+// A trial whose workload someone deletes while it runs ends Failed instead of being
+// waited for forever.
+func TestDeletedWorkloadFailsTheTrial(t *testing.T) {
+	ns := freshNamespace(t, "katib-deleted")
+	file := experimentFile(t, "e2e/grid-mnist.yaml", func(obj map[string]any) {
+		dig(obj, "metadata").(map[string]any)["name"] = "deleted"
+		spec := dig(obj, "spec").(map[string]any)
+		spec["maxTrialCount"], spec["parallelTrialCount"], spec["maxFailedTrialCount"] = 1, 1, 1
+		c := jobContainer(obj)
+		c["image"] = echoMetricImage
+		c["args"] = []any{"--sleep=120s", "--print", "accuracy=${trialParameters.lr} ${trialParameters.optimizer}"}
+	})
+	cmd := exec.Command("kubectl", "katib", "run", "-f", file, "-n", ns)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := newLineWaiter(stdout)
+	lines.waitFor(t, regexp.MustCompile(`trial deleted-\S+ running`), 1)
+	kubectl(t, "delete", "jobs", "-n", ns, "-l", "katib.kubeflow.org/experiment=deleted", "--wait=false")
+	lines.waitFor(t, regexp.MustCompile(`was deleted before the trial finished`), 1)
+	for range lines.lines {
+	}
+	var exit *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("want exit 1 (the only trial failed), got %v", err)
+	}
+}
+
+// A trial recorded as running whose workload vanished while no client watched (deleted by
+// hand, or by a client killed between deleting it and saving) runs again on resume.
+func TestResumeRecreatesVanishedWorkloads(t *testing.T) {
+	ns := freshNamespace(t, "katib-vanished")
+	file := experimentFile(t, "e2e/random-mnist.yaml", func(obj map[string]any) {
+		dig(obj, "metadata").(map[string]any)["name"] = "vanished"
+		dig(obj, "spec").(map[string]any)["maxTrialCount"] = 2
+	})
+	cmd := exec.Command("kubectl", "katib", "run", "-f", file, "-n", ns)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := newLineWaiter(stdout)
+	lines.waitFor(t, regexp.MustCompile(`trial vanished-\S+ running`), 2)
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	kubectl(t, "delete", "jobs", "-n", ns, "-l", "katib.kubeflow.org/experiment=vanished", "--wait=true")
+	out := mustKatib(t, "resume", "vanished", "-n", ns)
+	if !strings.Contains(out, "starting it again") {
+		t.Errorf("resume did not say it restarted the vanished trials:\n%s", out)
+	}
+	if e := getExperiment(t, ns, "vanished"); e.Status.Trials != 2 || e.Status.TrialsSucceeded != 2 {
+		t.Fatalf("after resume: %+v", e.Status)
+	}
+}
