@@ -131,9 +131,9 @@ type Runner struct {
 	collectors map[string]*metrics.Collector
 	timeouts   chan string
 	// deletes are workloads of finished trials, removed after the next successful save.
-	deletes []string
-	exhausted  bool
-	noMetrics  bool
+	deletes   []string
+	exhausted bool
+	noMetrics bool
 }
 
 // New prepares a runner for a stored experiment (new or resumed).
