@@ -636,6 +636,10 @@ func (r *Runner) interrupt() (Outcome, error) {
 }
 
 func (r *Runner) save(ctx context.Context) error {
+	// A save cut off by Ctrl-C may still land on the server, after which every later save
+	// would look like a conflict; so saves and the deletions they unlock always complete.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	if err := r.store.Save(ctx, r.st); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return fmt.Errorf("the state of experiment %q was changed by someone else (is another 'kubectl katib run' or 'resume' driving it?): stop that client, then 'kubectl katib resume %s'", r.st.Experiment.Name, r.st.Experiment.Name)

@@ -74,6 +74,8 @@ type State struct {
 	Status     Status
 
 	cm *corev1.ConfigMap
+	// sent is the data of the last write attempted, to recognise it if it landed unseen.
+	sent map[string]string
 }
 
 // Trial returns the record of the named trial, or nil.
@@ -127,8 +129,19 @@ func (s *Store) Save(ctx context.Context, st *State) error {
 	cm.ObjectMeta = *st.cm.ObjectMeta.DeepCopy()
 	updated, err := s.Client.CoreV1().ConfigMaps(s.Namespace).Update(ctx, cm, metav1.UpdateOptions{})
 	if apierrors.IsConflict(err) {
-		return ErrConflict
+		// Our previous write may have landed without our hearing back (a timeout): then the
+		// stored data is what we last sent, and writing on top of it is safe.
+		current, getErr := s.Client.CoreV1().ConfigMaps(s.Namespace).Get(ctx, cm.Name, metav1.GetOptions{})
+		if getErr != nil || st.sent == nil || !equalData(current.Data, st.sent) {
+			return ErrConflict
+		}
+		cm.ObjectMeta = *current.ObjectMeta.DeepCopy()
+		updated, err = s.Client.CoreV1().ConfigMaps(s.Namespace).Update(ctx, cm, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) {
+			return ErrConflict
+		}
 	}
+	st.sent = cm.Data
 	if err != nil {
 		return err
 	}
@@ -224,6 +237,18 @@ func decode(cm *corev1.ConfigMap) (*State, error) {
 	st.Experiment.CreationTimestamp = cm.CreationTimestamp
 	st.Experiment.Namespace = cm.Namespace
 	return st, nil
+}
+
+func equalData(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 func orEmpty(s, empty string) string {
