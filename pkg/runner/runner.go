@@ -219,7 +219,8 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		if outcome, reason, msg, done := r.ended(); done {
 			return outcome, r.finish(outcome, reason, msg)
 		}
-		if err := r.fill(ctx); err != nil {
+		proposed, err := r.fill(ctx)
+		if err != nil {
 			if ctx.Err() != nil {
 				return r.interrupt()
 			}
@@ -227,6 +228,11 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		}
 		if r.cfg.Detach {
 			return Detached, nil
+		}
+		// Nothing runs and the algorithm proposed nothing: no event will ever come, so the
+		// search is over rather than waiting.
+		if proposed == 0 && r.st.Counts().Active() == 0 {
+			r.exhausted = true
 		}
 		if outcome, reason, msg, done := r.ended(); done {
 			return outcome, r.finish(outcome, reason, msg)
@@ -316,10 +322,11 @@ func (r *Runner) ended() (Outcome, string, string, bool) {
 	return "", "", "", false
 }
 
-// fill asks the algorithm for as many trials as parallelism and the trial budget allow.
-func (r *Runner) fill(ctx context.Context) error {
+// fill asks the algorithm for as many trials as parallelism and the trial budget allow,
+// and returns how many it proposed.
+func (r *Runner) fill(ctx context.Context) (int, error) {
 	if r.exhausted {
-		return nil
+		return 0, nil
 	}
 	spec := r.st.Experiment.Spec
 	c := r.st.Counts()
@@ -328,19 +335,19 @@ func (r *Runner) fill(ctx context.Context) error {
 		want = min(want, int(*spec.MaxTrialCount)-c.Total)
 	}
 	if want <= 0 {
-		return nil
+		return 0, nil
 	}
 	suggestions, err := r.algo.Suggest(r.history(), want)
 	if errors.Is(err, suggest.ErrExhausted) {
 		r.exhausted = true
 	} else if err != nil {
-		return fmt.Errorf("the %s algorithm failed: %w", spec.Algorithm.AlgorithmName, err)
+		return 0, fmt.Errorf("the %s algorithm failed: %w", spec.Algorithm.AlgorithmName, err)
 	}
 	if len(suggestions) > want {
 		suggestions = suggestions[:want]
 	}
 	if len(suggestions) == 0 {
-		return nil
+		return 0, nil
 	}
 	// Record first, create second: a client killed in between leaves a Pending record that
 	// resume creates, never a workload nobody knows about.
@@ -353,14 +360,14 @@ func (r *Runner) fill(ctx context.Context) error {
 		})
 	}
 	if err := r.save(ctx); err != nil {
-		return err
+		return 0, err
 	}
 	for i := start; i < len(r.st.Trials); i++ {
 		t := &r.st.Trials[i]
 		r.collectors[t.Name] = metrics.NewCollector(spec.Objective)
 		if err := r.createWorkload(ctx, t); err != nil {
 			if ctx.Err() != nil {
-				return err
+				return 0, err
 			}
 			r.fail(ctx, t, suggest.StateFailed, "CreateFailed", err.Error())
 			continue
@@ -368,7 +375,7 @@ func (r *Runner) fill(ctx context.Context) error {
 		r.armTimeout(t.Name)
 		r.report(Report{Kind: TrialCreated, Trial: t})
 	}
-	return r.save(ctx)
+	return len(suggestions), r.save(ctx)
 }
 
 func (r *Runner) createWorkload(ctx context.Context, t *store.TrialRecord) error {
