@@ -32,15 +32,21 @@ func validateRandom(spec *experiment.ExperimentSpec, path *field.Path) field.Err
 }
 
 func newRandom(spec *experiment.ExperimentSpec) (Algorithm, error) {
-	r, seed, fixed := readRandomSettings(spec, nil)
-	if err := r.err(); err != nil {
-		return nil, err
-	}
-	sp, err := newSpace(spec)
+	sp, seed, fixed, err := seededSpace(spec)
 	if err != nil {
 		return nil, err
 	}
 	return &randomSearch{space: sp, seed: seed, fixed: fixed}, nil
+}
+
+// seededSpace reads the settings random and sobol share (random_state) and their space.
+func seededSpace(spec *experiment.ExperimentSpec) (*space, int64, bool, error) {
+	r, seed, fixed := readRandomSettings(spec, nil)
+	if err := r.err(); err != nil {
+		return nil, 0, false, err
+	}
+	sp, err := newSpace(spec)
+	return sp, seed, fixed, err
 }
 
 func (a *randomSearch) Suggest(history []Trial, n int) ([]Suggestion, error) {

@@ -5,13 +5,12 @@ import (
 	"math/bits"
 
 	"github.com/c-bata/goptuna/sobol"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kubectl-katib/plugins/pkg/experiment"
 )
 
 func init() {
-	Register("sobol", newSobol, validateSobol)
+	Register("sobol", newSobol, validateRandom)
 }
 
 // sobolSearch is a scrambled Sobol sequence. goptuna v0.9.0's Sobol sampler has no seed and no
@@ -27,17 +26,8 @@ type sobolSearch struct {
 	fixed bool
 }
 
-func validateSobol(spec *experiment.ExperimentSpec, path *field.Path) field.ErrorList {
-	r, _, _ := readRandomSettings(spec, path)
-	return r.errs
-}
-
 func newSobol(spec *experiment.ExperimentSpec) (Algorithm, error) {
-	r, seed, fixed := readRandomSettings(spec, nil)
-	if err := r.err(); err != nil {
-		return nil, err
-	}
-	sp, err := newSpace(spec)
+	sp, seed, fixed, err := seededSpace(spec)
 	if err != nil {
 		return nil, err
 	}

@@ -167,6 +167,15 @@ func (m *Monitor) emit(ev Event) {
 	}
 }
 
+// unlockAndEmit releases the lock, then delivers the events: emitting can block on the
+// runner, which must never wait on a monitor holding the lock.
+func (m *Monitor) unlockAndEmit(out []Event) {
+	m.mu.Unlock()
+	for _, ev := range out {
+		m.emit(ev)
+	}
+}
+
 func (m *Monitor) onPod(obj any) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -208,10 +217,7 @@ func (m *Monitor) onPod(obj any) {
 		}
 	}
 	out = append(out, m.completeIfReady(name, w)...)
-	m.mu.Unlock()
-	for _, ev := range out {
-		m.emit(ev)
-	}
+	m.unlockAndEmit(out)
 }
 
 func (m *Monitor) onJob(obj any) {
@@ -235,10 +241,7 @@ func (m *Monitor) onJob(obj any) {
 		w.terminal = &Event{Trial: name, Type: Completed, Succeeded: true, Reason: orDefault(reason, "Succeeded"), Message: msg}
 	}
 	out := m.completeIfReady(name, w)
-	m.mu.Unlock()
-	for _, ev := range out {
-		m.emit(ev)
-	}
+	m.unlockAndEmit(out)
 }
 
 // onWorkloadDeleted ends a trial whose workload someone deleted before it finished; the
@@ -318,10 +321,7 @@ func (m *Monitor) completeIfReady(name string, w *watched) []Event {
 			m.mu.Lock()
 			w.finished++ // give up waiting for a stream that will not come
 			out := m.completeIfReady(name, w)
-			m.mu.Unlock()
-			for _, ev := range out {
-				m.emit(ev)
-			}
+			m.unlockAndEmit(out)
 		})
 		return nil
 	}
@@ -343,10 +343,7 @@ func (m *Monitor) stream(trialName, podName string) {
 		w.active--
 		w.finished++
 		out := m.completeIfReady(trialName, w)
-		m.mu.Unlock()
-		for _, ev := range out {
-			m.emit(ev)
-		}
+		m.unlockAndEmit(out)
 	}()
 	req := m.cfg.Client.CoreV1().Pods(m.cfg.Namespace).GetLogs(podName, &corev1.PodLogOptions{Container: m.cfg.PrimaryContainer, Follow: true})
 	rc, err := req.Stream(m.ctx)
