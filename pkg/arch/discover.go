@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptrace"
 	"os"
 	"sort"
 	"strings"
@@ -117,20 +118,46 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 		}()
 	}
 	all := metav1.ListOptions{ResourceVersion: "0"}
-	run(func() { r.version, r.versionErr = src.Discovery.ServerVersion() })
-	run(func() { r.groups, r.resources, r.groupsErr = src.Discovery.ServerGroupsAndResources() })
+	// The first read alone opens the connection; the rest start once it is open and share it
+	// over HTTP/2. Started together, each would dial and handshake a connection of its own,
+	// which on a small control plane costs more than the reads themselves. Waiting for the
+	// connection rather than for the first answer keeps remote clusters at the same round trips.
+	opened := make(chan struct{})
+	var openOnce sync.Once
+	connected := false
+	open := func(ok bool) { openOnce.Do(func() { connected = ok; close(opened) }) }
+	first := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { open(true) }})
+	firstDone := make(chan struct{})
 	run(func() {
-		l, err := src.Dynamic.Resource(CRDResource).List(ctx, all)
+		defer close(firstDone)
+		defer open(false)
+		l, err := src.Dynamic.Resource(CRDResource).List(first, all)
 		if err == nil {
 			r.crds = l.Items
 		}
 		r.crdsErr = err
 	})
+	<-opened
+	if trace {
+		fmt.Fprintf(os.Stderr, "connected: +%v\n", time.Since(start))
+	}
+	// A first read that failed without ever connecting means the other reads would only wait
+	// out the same dial timeout again.
+	if !connected {
+		<-firstDone
+		var status apierrors.APIStatus
+		if r.crdsErr != nil && !errors.As(r.crdsErr, &status) {
+			wg.Wait()
+			return nil, &UnreachableError{Where: describeSource(src), Err: r.crdsErr}
+		}
+	}
+	run(func() { r.version, r.versionErr = src.Discovery.ServerVersion() })
+	run(func() { r.groups, r.resources, r.groupsErr = src.Discovery.ServerGroupsAndResources() })
 	if src.APIOnly {
 		wg.Wait()
 		refreshStaleDiscovery(r, src)
 		if r.versionErr != nil {
-			return nil, &UnreachableError{Where: src.Context, Err: r.versionErr}
+			return nil, &UnreachableError{Where: describeSource(src), Err: r.versionErr}
 		}
 		m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Notes: []string{}}
 		n := &notes{}
@@ -222,12 +249,8 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	if trace {
 		fmt.Fprintf(os.Stderr, "stale check done: +%v\n", time.Since(start))
 	}
-	where := src.Context
-	if where == "" {
-		where = "server " + src.Server
-	}
 	if r.versionErr != nil {
-		return nil, &UnreachableError{Where: where, Err: r.versionErr}
+		return nil, &UnreachableError{Where: describeSource(src), Err: r.versionErr}
 	}
 	// Conversion webhooks name a Service; reading only those keeps the second round small.
 	r.services = map[string]*corev1.Service{}
@@ -252,6 +275,14 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 		now = src.Now
 	}
 	return assemble(r, src, now()), nil
+}
+
+// describeSource names the connection for an UnreachableError.
+func describeSource(src Source) string {
+	if src.Context != "" {
+		return src.Context
+	}
+	return "server " + src.Server
 }
 
 // notes collects what could not be read, once per cause.
