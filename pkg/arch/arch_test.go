@@ -94,18 +94,24 @@ func TestDiscoverKubeadmCluster(t *testing.T) {
 		"trials.kubeflow.org":          "kubeflow/katib-controller",
 		"suggestions.kubeflow.org":     "unknown",
 		"certificates.cert.example.io": "cert-system/cert-operator",
+		"backups.storage.example.io":   "storage/backup-operator",
 	}
 	for k, v := range want {
 		if ops[k] != v {
 			t.Errorf("operator of %s = %q, want %q", k, ops[k], v)
 		}
 	}
-	// The cluster-admin-bound web-ui may write anything, which says nothing about ownership.
+	if op := m.FindCRD("backups.storage.example.io").Operator; op.Kind != "StatefulSet" ||
+		!strings.Contains(strings.Join(op.Evidence, " "), "validating admission webhook validate.backup-validation.example.io") {
+		t.Errorf("backup operator: %+v", op)
+	}
+	// The cluster-admin-bound web-ui may write anything and the policy engine's webhook sees
+	// every group, which says nothing about ownership.
 	for _, g := range m.CustomResources {
 		for _, c := range g.CRDs {
-			for _, cand := range c.Candidates {
-				if cand.Name == "web-ui" {
-					t.Errorf("web-ui listed as a candidate for %s", c.Name)
+			for _, cand := range append(c.Candidates, *orNone(c.Operator)) {
+				if cand.Name == "web-ui" || cand.Name == "policy-engine" {
+					t.Errorf("%s listed as a candidate for %s", cand.Name, c.Name)
 				}
 			}
 		}
@@ -125,12 +131,19 @@ func TestDiscoverKubeadmCluster(t *testing.T) {
 			custom = append(custom, g.Name)
 		}
 	}
-	if strings.Join(custom, ",") != "cert.example.io,kubeflow.org" {
+	if strings.Join(custom, ",") != "cert.example.io,kubeflow.org,storage.example.io" {
 		t.Errorf("custom groups %v", custom)
 	}
 	if len(m.Notes) != 0 {
 		t.Errorf("unexpected notes: %v", m.Notes)
 	}
+}
+
+func orNone(op *arch.Operator) *arch.Operator {
+	if op == nil {
+		return &arch.Operator{}
+	}
+	return op
 }
 
 // Every output format of the overview, from one fixture, checked against golden files.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -78,6 +79,11 @@ type raw struct {
 	deploysErr  error
 	daemons     []appsv1.DaemonSet
 	daemonsErr  error
+	statefuls   []appsv1.StatefulSet
+	statefulErr error
+	validating  []admissionregistrationv1.ValidatingWebhookConfiguration
+	mutating    []admissionregistrationv1.MutatingWebhookConfiguration
+	hooksErr    error
 	crds        []unstructured.Unstructured
 	crdsErr     error
 	cr          []rbacv1.ClusterRole
@@ -210,6 +216,28 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 		r.daemonsErr = err
 	})
 	run(func() {
+		l, err := cs.AppsV1().StatefulSets("").List(ctx, all)
+		if err == nil {
+			r.statefuls = l.Items
+		}
+		r.statefulErr = err
+	})
+	var validatingErr, mutatingErr error
+	run(func() {
+		l, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List(ctx, all)
+		if err == nil {
+			r.validating = l.Items
+		}
+		validatingErr = err
+	})
+	run(func() {
+		l, err := cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, all)
+		if err == nil {
+			r.mutating = l.Items
+		}
+		mutatingErr = err
+	})
+	run(func() {
 		l, err := cs.RbacV1().ClusterRoles().List(ctx, all)
 		if err == nil {
 			r.cr = l.Items
@@ -241,6 +269,7 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 		r.proxyCM, r.proxyCMErr = cs.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, "kube-proxy", metav1.GetOptions{})
 	})
 	wg.Wait()
+	r.hooksErr = firstErr(validatingErr, mutatingErr)
 
 	if trace {
 		fmt.Fprintf(os.Stderr, "all reads done: +%v\n", time.Since(start))
@@ -255,7 +284,7 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	// Conversion webhooks name a Service; reading only those keeps the second round small.
 	r.services = map[string]*corev1.Service{}
 	var mu sync.Mutex
-	for _, ref := range webhookServices(r.crds) {
+	for _, ref := range webhookServices(r) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -331,6 +360,14 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 	n.add("CustomResourceDefinitions", r.crdsErr, "custom resources are inferred from API discovery and their operators are unknown")
 	rbacErr := firstErr(r.crErr, r.crbErr, r.rolesErr, r.rbErr)
 	n.add("RBAC roles and bindings", rbacErr, "operators cannot be found from their permissions")
+	switch {
+	case r.statefulErr != nil && r.hooksErr != nil:
+		n.add("StatefulSets and admission webhook configurations", r.statefulErr, "operators running as StatefulSets or known by their admission webhooks are not recognised")
+	case r.statefulErr != nil:
+		n.add("StatefulSets", r.statefulErr, "operators running as StatefulSets are not recognised")
+	default:
+		n.add("admission webhook configurations", r.hooksErr, "operators are not recognised by the admission webhooks they serve")
+	}
 	if r.groupsErr != nil {
 		n.list = append(n.list, fmt.Sprintf("API discovery was incomplete (%v); some groups may be missing.", shortErr(r.groupsErr)))
 	}

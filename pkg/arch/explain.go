@@ -143,7 +143,7 @@ func crdLine(c CRD, inferred bool) string {
 		return fmt.Sprintf("%s (%s): operator unknown; Deployments or RBAC are not readable with these credentials.", c.Name, c.Kind)
 	}
 	if c.Operator == nil {
-		return fmt.Sprintf("%s (%s): operator unknown; no Deployment is allowed to write it, serves its webhook or shares its labels.", c.Name, c.Kind)
+		return fmt.Sprintf("%s (%s): operator unknown; no Deployment, StatefulSet or DaemonSet is allowed to write it, serves its webhooks or shares its labels.", c.Name, c.Kind)
 	}
 	return fmt.Sprintf("%s (%s): reconciled by %s %s, because %s.", c.Name, c.Kind, strings.ToLower(c.Operator.Kind), c.Operator.Ref(), strings.Join(c.Operator.Evidence, "; "))
 }
@@ -341,12 +341,12 @@ func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st rende
 		if r.CRD.Operator != nil {
 			render.Paragraph(w, st, 2, fmt.Sprintf("-> operator %s %s (%s)", strings.ToLower(r.CRD.Operator.Kind), r.CRD.Operator.Ref(), strings.Join(r.CRD.Operator.Evidence, "; ")))
 			for _, c := range r.CRD.Candidates {
-				render.Paragraph(w, st, 4, fmt.Sprintf("also possible: %s (%s)", c.Ref(), strings.Join(c.Evidence, "; ")))
+				render.Paragraph(w, st, 4, fmt.Sprintf("also possible: %s %s (%s)", strings.ToLower(c.Kind), c.Ref(), strings.Join(c.Evidence, "; ")))
 			}
 		} else if !r.OperatorsInferred {
 			render.Paragraph(w, st, 2, "-> operator unknown: Deployments or RBAC are not readable with these credentials")
 		} else {
-			render.Paragraph(w, st, 2, "-> operator unknown: no Deployment is allowed to write it, serves its conversion webhook or shares its labels; without one, objects are stored but nothing acts on them")
+			render.Paragraph(w, st, 2, "-> operator unknown: no Deployment, StatefulSet or DaemonSet is allowed to write it, serves its webhooks or shares its labels; without one, objects are stored but nothing acts on them")
 		}
 	}
 	for _, s := range r.ActedOnBy {

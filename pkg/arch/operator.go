@@ -5,21 +5,27 @@ import (
 	"sort"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// Evidence weights: serving a CRD's conversion webhook is near proof; RBAC that names the
-// exact resource is strong; a grant on every resource of the group is weaker; shared labels
-// only hint. Grants on every group ("*") are ignored: cluster-admin-like accounts could
-// write anything, so they say nothing about who owns a kind.
+// Evidence weights: serving a CRD's conversion webhook is near proof; serving an admission
+// webhook for exactly that resource is almost as telling (operators validate and default
+// their own kinds); RBAC that names the exact resource is strong; grants or webhooks that
+// cover every resource of the group are weaker; shared labels only hint. Grants and
+// webhooks on every group ("*") are ignored: cluster-admin-like accounts and policy engines
+// touch everything, so they say nothing about who owns a kind.
 const (
-	scoreWebhook       = 50
-	scoreRBACExact     = 30
-	scoreRBACGroupWide = 15
-	scoreLabel         = 10
+	scoreWebhook            = 50
+	scoreAdmissionExact     = 40
+	scoreRBACExact          = 30
+	scoreAdmissionGroupWide = 20
+	scoreRBACGroupWide      = 15
+	scoreLabel              = 10
 )
 
 var writeVerbs = map[string]bool{"*": true, "create": true, "update": true, "patch": true, "delete": true, "deletecollection": true}
@@ -28,18 +34,100 @@ var writeVerbs = map[string]bool{"*": true, "create": true, "update": true, "pat
 // and version labels are shared by unrelated things and are left out.
 var ownershipLabels = []string{"app.kubernetes.io/part-of", "app.kubernetes.io/name", "app.kubernetes.io/instance", "app", "release"}
 
-// webhookServices lists namespace/name of every Service a CRD's conversion webhook names.
-func webhookServices(crds []unstructured.Unstructured) [][2]string {
+// webhookServices lists namespace/name of every Service that a CRD's conversion webhook
+// names, or that an admission webhook for a custom group names: the Services whose
+// selectors lead to operators.
+func webhookServices(r *raw) [][2]string {
 	seen := map[string]bool{}
 	var out [][2]string
-	for _, c := range crds {
+	add := func(ref *admissionregistrationv1.ServiceReference) {
+		if ref == nil || ref.Namespace == "" || ref.Name == "" || seen[ref.Namespace+"/"+ref.Name] {
+			return
+		}
+		seen[ref.Namespace+"/"+ref.Name] = true
+		out = append(out, [2]string{ref.Namespace, ref.Name})
+	}
+	groups := map[string]bool{}
+	for _, c := range r.crds {
 		ns, _, _ := unstructured.NestedString(c.Object, "spec", "conversion", "webhook", "clientConfig", "service", "namespace")
 		name, _, _ := unstructured.NestedString(c.Object, "spec", "conversion", "webhook", "clientConfig", "service", "name")
-		if ns == "" || name == "" || seen[ns+"/"+name] {
-			continue
+		add(&admissionregistrationv1.ServiceReference{Namespace: ns, Name: name})
+		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
+		groups[group] = true
+	}
+	for _, h := range admissionHooks(r) {
+		for _, rule := range h.rules {
+			for _, g := range rule.APIGroups {
+				if groups[g] {
+					add(h.service)
+				}
+			}
 		}
-		seen[ns+"/"+name] = true
-		out = append(out, [2]string{ns, name})
+	}
+	return out
+}
+
+// admissionHook is one validating or mutating webhook, flattened.
+type admissionHook struct {
+	kind, config, name string
+	service            *admissionregistrationv1.ServiceReference
+	rules              []admissionregistrationv1.RuleWithOperations
+}
+
+func admissionHooks(r *raw) []admissionHook {
+	var out []admissionHook
+	for _, c := range r.validating {
+		for _, w := range c.Webhooks {
+			out = append(out, admissionHook{kind: "validating", config: c.Name, name: w.Name, service: w.ClientConfig.Service, rules: w.Rules})
+		}
+	}
+	for _, c := range r.mutating {
+		for _, w := range c.Webhooks {
+			out = append(out, admissionHook{kind: "mutating", config: c.Name, name: w.Name, service: w.ClientConfig.Service, rules: w.Rules})
+		}
+	}
+	return out
+}
+
+// admissionScore says how specifically a webhook rule covers plural.group.
+func admissionScore(rule admissionregistrationv1.RuleWithOperations, group, plural string) int {
+	if !contains(rule.APIGroups, group) {
+		return 0
+	}
+	for _, res := range rule.Resources {
+		if res == plural || res == plural+"/*" || strings.HasPrefix(res, plural+"/") {
+			return scoreAdmissionExact
+		}
+	}
+	if contains(rule.Resources, "*") || contains(rule.Resources, "*/*") {
+		return scoreAdmissionGroupWide
+	}
+	return 0
+}
+
+// workload is what an operator runs as: a Deployment, StatefulSet or DaemonSet.
+type workload struct {
+	kind, namespace, name, serviceAccount string
+	labels, podLabels                     map[string]string
+}
+
+func workloads(r *raw) []workload {
+	var out []workload
+	add := func(kind string, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec) {
+		sa := tmpl.Spec.ServiceAccountName
+		if sa == "" {
+			sa = "default"
+		}
+		out = append(out, workload{kind: kind, namespace: meta.Namespace, name: meta.Name, serviceAccount: sa, labels: meta.Labels, podLabels: tmpl.Labels})
+	}
+	for _, d := range r.deploys {
+		add("Deployment", d.ObjectMeta, d.Spec.Template)
+	}
+	for _, s := range r.statefuls {
+		add("StatefulSet", s.ObjectMeta, s.Spec.Template)
+	}
+	for _, d := range r.daemons {
+		add("DaemonSet", d.ObjectMeta, d.Spec.Template)
 	}
 	return out
 }
@@ -142,71 +230,98 @@ type candidate struct {
 	score int
 }
 
-// inferOperator ranks the Deployments that may reconcile a CRD.
-func inferOperator(crd unstructured.Unstructured, group, plural string, r *raw, g map[string][]grant) (*Operator, []Operator) {
+// inferOperator ranks the workloads that may reconcile a CRD.
+func inferOperator(crd unstructured.Unstructured, group, plural string, r *raw, g map[string][]grant, ws []workload) (*Operator, []Operator) {
 	cands := map[string]*candidate{}
-	get := func(d *appsv1.Deployment) *candidate {
-		key := d.Namespace + "/" + d.Name
+	get := func(w *workload) *candidate {
+		key := w.kind + " " + w.namespace + "/" + w.name
 		c, ok := cands[key]
 		if !ok {
-			sa := d.Spec.Template.Spec.ServiceAccountName
-			if sa == "" {
-				sa = "default"
-			}
-			c = &candidate{op: Operator{Kind: "Deployment", Namespace: d.Namespace, Name: d.Name, ServiceAccount: sa, Evidence: []string{}}}
+			c = &candidate{op: Operator{Kind: w.kind, Namespace: w.namespace, Name: w.name, ServiceAccount: w.serviceAccount, Evidence: []string{}}}
 			cands[key] = c
 		}
 		return c
 	}
-	// RBAC: the workload's ServiceAccount may write the resource.
-	for i := range r.deploys {
-		d := &r.deploys[i]
-		sa := d.Spec.Template.Spec.ServiceAccountName
-		if sa == "" {
-			sa = "default"
+	// The workloads in namespace ns whose Pods a Service's selector picks.
+	behind := func(ns, name string) []*workload {
+		svc := r.services[ns+"/"+name]
+		if svc == nil || len(svc.Spec.Selector) == 0 {
+			return nil
 		}
+		sel := labels.SelectorFromSet(svc.Spec.Selector)
+		var out []*workload
+		for i := range ws {
+			if ws[i].namespace == ns && sel.Matches(labels.Set(ws[i].podLabels)) {
+				out = append(out, &ws[i])
+			}
+		}
+		return out
+	}
+	// RBAC: the workload's ServiceAccount may write the resource.
+	for i := range ws {
+		w := &ws[i]
 		best, bestVerbs, bestVia := 0, []string(nil), ""
-		for _, gr := range g[d.Namespace+"/"+sa] {
+		for _, gr := range g[w.namespace+"/"+w.serviceAccount] {
 			s, verbs := rbacScore(gr.rule, group, plural)
 			if s > best {
 				best, bestVerbs, bestVia = s, verbs, gr.via
 			}
 		}
 		if best > 0 {
-			c := get(d)
+			c := get(w)
 			c.score += best
 			c.op.Evidence = append(c.op.Evidence, fmt.Sprintf("its ServiceAccount %s may %s %s.%s via %s",
-				sa, strings.Join(bestVerbs, ","), plural, group, bestVia))
+				w.serviceAccount, strings.Join(bestVerbs, ","), plural, group, bestVia))
 		}
 	}
 	// Conversion webhook: the Service's selector picks the operator's Pods.
 	ns, _, _ := unstructured.NestedString(crd.Object, "spec", "conversion", "webhook", "clientConfig", "service", "namespace")
 	name, _, _ := unstructured.NestedString(crd.Object, "spec", "conversion", "webhook", "clientConfig", "service", "name")
-	if svc := r.services[ns+"/"+name]; svc != nil && len(svc.Spec.Selector) > 0 {
-		sel := labels.SelectorFromSet(svc.Spec.Selector)
-		for i := range r.deploys {
-			d := &r.deploys[i]
-			if d.Namespace == ns && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
-				c := get(d)
-				c.score += scoreWebhook
-				c.op.Evidence = append(c.op.Evidence, fmt.Sprintf("serves the CRD's conversion webhook (Service %s/%s)", ns, name))
+	for _, w := range behind(ns, name) {
+		c := get(w)
+		c.score += scoreWebhook
+		c.op.Evidence = append(c.op.Evidence, fmt.Sprintf("it serves the CRD's conversion webhook (Service %s/%s)", ns, name))
+	}
+	// Admission webhooks for the resource, counted once per workload at their best.
+	type hookEvidence struct {
+		score int
+		text  string
+	}
+	hooks := map[*workload]hookEvidence{}
+	for _, h := range admissionHooks(r) {
+		best := 0
+		for _, rule := range h.rules {
+			best = max(best, admissionScore(rule, group, plural))
+		}
+		if best == 0 || h.service == nil {
+			continue
+		}
+		for _, w := range behind(h.service.Namespace, h.service.Name) {
+			if best > hooks[w].score {
+				hooks[w] = hookEvidence{best, fmt.Sprintf("it serves the %s admission webhook %s for %s.%s (Service %s/%s)",
+					h.kind, h.name, plural, group, h.service.Namespace, h.service.Name)}
 			}
 		}
 	}
+	for w, e := range hooks {
+		c := get(w)
+		c.score += e.score
+		c.op.Evidence = append(c.op.Evidence, e.text)
+	}
 	// Shared ownership labels between the CRD and the workload.
 	crdLabels := crd.GetLabels()
-	for i := range r.deploys {
-		d := &r.deploys[i]
+	for i := range ws {
+		w := &ws[i]
 		var shared []string
 		for _, k := range ownershipLabels {
-			if v, ok := crdLabels[k]; ok && v != "" && d.Labels[k] == v {
+			if v, ok := crdLabels[k]; ok && v != "" && w.labels[k] == v {
 				shared = append(shared, k+"="+v)
 			}
 		}
 		if len(shared) > 0 {
-			c := get(d)
+			c := get(w)
 			c.score += scoreLabel
-			c.op.Evidence = append(c.op.Evidence, "shares the label "+strings.Join(shared, ", ")+" with the CRD")
+			c.op.Evidence = append(c.op.Evidence, "it shares the label "+strings.Join(shared, ", ")+" with the CRD")
 		}
 	}
 	if len(cands) == 0 {
@@ -240,6 +355,7 @@ func crdGroups(r *raw, n *notes) []CRDGroup {
 	}
 	rbacKnown := firstErr(r.crErr, r.crbErr, r.rolesErr, r.rbErr) == nil
 	g := grants(r)
+	ws := workloads(r)
 	byGroup := map[string][]CRD{}
 	for _, c := range r.crds {
 		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
@@ -257,7 +373,7 @@ func crdGroups(r *raw, n *notes) []CRDGroup {
 				}
 			}
 		}
-		crd.Operator, crd.Candidates = inferOperator(c, group, plural, r, g)
+		crd.Operator, crd.Candidates = inferOperator(c, group, plural, r, g, ws)
 		byGroup[group] = append(byGroup[group], crd)
 	}
 	if len(r.crds) > 0 && (!rbacKnown || r.deploysErr != nil) {

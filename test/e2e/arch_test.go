@@ -89,7 +89,7 @@ func TestArchInfersTheOperatorOfACustomResource(t *testing.T) {
 		runKubectlEnv(nil, "delete", "-f", fixture, "--ignore-not-found", "--wait=false")
 	})
 	kubectl(t, "apply", "-f", fixture)
-	kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/experiments.kubeflow.org")
+	kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/experiments.kubeflow.org", "crd/suggestions.kubeflow.org")
 
 	cache := archCacheDir(t)
 	var m arch.Model
@@ -108,6 +108,12 @@ func TestArchInfersTheOperatorOfACustomResource(t *testing.T) {
 	}
 	if c.Operator.Ref() != "arch-e2e/experiment-controller" || !strings.Contains(strings.Join(c.Operator.Evidence, " "), "ServiceAccount experiment-controller") {
 		t.Errorf("operator: %+v", c.Operator)
+	}
+	// Known only by the admission webhook it serves, and running as a StatefulSet.
+	if s := m.FindCRD("suggestions.kubeflow.org"); s == nil || s.Operator == nil || s.Operator.Kind != "StatefulSet" ||
+		s.Operator.Ref() != "arch-e2e/suggestion-controller" ||
+		!strings.Contains(strings.Join(s.Operator.Evidence, " "), "validating admission webhook validate.suggestions.arch-e2e.example.io") {
+		t.Errorf("suggestions.kubeflow.org operator: %+v", s)
 	}
 	custom := false
 	for _, g := range m.APIGroups {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -108,6 +109,25 @@ func daemonSet(name string, labels map[string]string) *appsv1.DaemonSet {
 		Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 2, NumberReady: 2}}
 }
 
+func statefulSet(ns, name, sa string, labels map[string]string) *appsv1.StatefulSet {
+	return &appsv1.StatefulSet{ObjectMeta: meta(ns, name, labels),
+		Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(1)), Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: labels},
+			Spec:       corev1.PodSpec{ServiceAccountName: sa, Containers: []corev1.Container{{Name: "main", Image: "example.com/" + name + ":v1"}}},
+		}},
+		Status: appsv1.StatefulSetStatus{ReadyReplicas: 1}}
+}
+
+// validatingHook is a webhook configuration whose one webhook covers groups/resources and
+// is served by Service ns/name.
+func validatingHook(config string, groups, resources []string, ns, name string) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: meta("", config, nil),
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{Name: "validate." + config + ".example.io",
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{Service: &admissionregistrationv1.ServiceReference{Namespace: ns, Name: name}},
+			Rules: []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{APIGroups: groups, APIVersions: []string{"*"}, Resources: resources}}}}}}
+}
+
 func crd(group, kind, plural string, labels map[string]string, webhook *[2]string) *unstructured.Unstructured {
 	spec := map[string]any{
 		"group": group, "scope": "Namespaced",
@@ -140,6 +160,7 @@ func resources() []*metav1.APIResourceList {
 		{GroupVersion: "apiextensions.k8s.io/v1", APIResources: []metav1.APIResource{r("customresourcedefinitions", "CustomResourceDefinition", false, "crd", "crds")}},
 		{GroupVersion: "kubeflow.org/v1beta1", APIResources: []metav1.APIResource{r("experiments", "Experiment", true), r("trials", "Trial", true), r("suggestions", "Suggestion", true)}},
 		{GroupVersion: "cert.example.io/v1", APIResources: []metav1.APIResource{r("certificates", "Certificate", true, "cert")}},
+		{GroupVersion: "storage.example.io/v1", APIResources: []metav1.APIResource{r("backups", "Backup", true)}},
 	}
 }
 
@@ -156,8 +177,10 @@ func build(objs []runtime.Object, crds []runtime.Object) (*fake.Clientset, *dyna
 	return cs, dyn, src
 }
 
-// Kubeadm is a two-node cluster with static control-plane Pods, leases, add-ons and three
-// CRDs: one whose operator has RBAC, one served by a conversion webhook, one with none.
+// Kubeadm is a two-node cluster with static control-plane Pods, leases, add-ons and CRDs:
+// some whose operator has RBAC, one served by a conversion webhook, one whose operator is a
+// StatefulSet serving its admission webhook, one with none; and a policy engine whose
+// webhook covers every group, which must not pass for anyone's operator.
 func Kubeadm() arch.Source {
 	katib := map[string]string{"app.kubernetes.io/part-of": "katib", "app.kubernetes.io/name": "katib-controller"}
 	objs := []runtime.Object{
@@ -174,6 +197,12 @@ func Kubeadm() arch.Source {
 		daemonSet("calico-node", map[string]string{"k8s-app": "calico-node"}),
 		&corev1.ConfigMap{ObjectMeta: meta("kube-system", "kube-proxy", nil), Data: map[string]string{"config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nmode: ipvs\n"}},
 		&corev1.Service{ObjectMeta: meta("cert-system", "cert-webhook", nil), Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "cert-operator"}}},
+		statefulSet("storage", "backup-operator", "backup-operator", map[string]string{"app": "backup-operator"}),
+		&corev1.Service{ObjectMeta: meta("storage", "backup-webhook", nil), Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "backup-operator"}}},
+		validatingHook("backup-validation", []string{"storage.example.io"}, []string{"backups"}, "storage", "backup-webhook"),
+		deployment("policy", "policy-engine", "policy-engine", map[string]string{"app": "policy-engine"}, 1),
+		&corev1.Service{ObjectMeta: meta("policy", "policy-engine", nil), Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "policy-engine"}}},
+		validatingHook("policy-engine", []string{"*"}, []string{"*"}, "policy", "policy-engine"),
 		&rbacv1.ClusterRole{ObjectMeta: meta("", "katib-controller", nil), Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"kubeflow.org"}, Resources: []string{"experiments", "experiments/status", "trials"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
 			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list", "watch"}}}},
@@ -188,6 +217,7 @@ func Kubeadm() arch.Source {
 		crd("kubeflow.org", "Trial", "trials", nil, nil),
 		crd("kubeflow.org", "Suggestion", "suggestions", nil, nil),
 		crd("cert.example.io", "Certificate", "certificates", nil, &[2]string{"cert-system", "cert-webhook"}),
+		crd("storage.example.io", "Backup", "backups", nil, nil),
 	}
 	_, _, src := build(objs, crds)
 	return src
