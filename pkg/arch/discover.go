@@ -134,7 +134,12 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	open := func(ok bool) { openOnce.Do(func() { connected = ok; close(opened) }) }
 	first := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { open(true) }})
 	firstDone := make(chan struct{})
+	// The Services behind webhooks are read as soon as the CRDs and webhook configurations
+	// are in, while slower reads are still under way.
+	var webhookInputs sync.WaitGroup
+	webhookInputs.Add(1)
 	run(func() {
+		defer webhookInputs.Done()
 		defer close(firstDone)
 		defer open(false)
 		l, err := src.Dynamic.Resource(CRDResource).List(first, all)
@@ -223,7 +228,9 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 		r.statefulErr = err
 	})
 	var validatingErr, mutatingErr error
+	webhookInputs.Add(2)
 	run(func() {
+		defer webhookInputs.Done()
 		l, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List(ctx, all)
 		if err == nil {
 			r.validating = l.Items
@@ -231,6 +238,7 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 		validatingErr = err
 	})
 	run(func() {
+		defer webhookInputs.Done()
 		l, err := cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, all)
 		if err == nil {
 			r.mutating = l.Items
@@ -268,6 +276,28 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	run(func() {
 		r.proxyCM, r.proxyCMErr = cs.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, "kube-proxy", metav1.GetOptions{})
 	})
+	r.services = map[string]*corev1.Service{}
+	run(func() {
+		webhookInputs.Wait()
+		// Only the Services that webhooks name are read, which keeps this round small.
+		var mu sync.Mutex
+		var gets sync.WaitGroup
+		for _, ref := range webhookServices(r) {
+			gets.Add(1)
+			go func() {
+				defer gets.Done()
+				svc, err := cs.CoreV1().Services(ref[0]).Get(ctx, ref[1], metav1.GetOptions{})
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					r.servicesErr = append(r.servicesErr, err)
+					return
+				}
+				r.services[ref[0]+"/"+ref[1]] = svc
+			}()
+		}
+		gets.Wait()
+	})
 	wg.Wait()
 	r.hooksErr = firstErr(validatingErr, mutatingErr)
 
@@ -281,24 +311,7 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	if r.versionErr != nil {
 		return nil, &UnreachableError{Where: describeSource(src), Err: r.versionErr}
 	}
-	// Conversion webhooks name a Service; reading only those keeps the second round small.
-	r.services = map[string]*corev1.Service{}
-	var mu sync.Mutex
-	for _, ref := range webhookServices(r) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			svc, err := cs.CoreV1().Services(ref[0]).Get(ctx, ref[1], metav1.GetOptions{})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				r.servicesErr = append(r.servicesErr, err)
-				return
-			}
-			r.services[ref[0]+"/"+ref[1]] = svc
-		}()
-	}
-	wg.Wait()
+
 	now := time.Now
 	if src.Now != nil {
 		now = src.Now
