@@ -294,6 +294,20 @@ func TestUnreachableNamesTheContextAndOffline(t *testing.T) {
 	}
 }
 
+// A cluster that cannot be reached is reported after the first read: the other reads would
+// only wait out the same dial timeout again.
+func TestUnreachableFailsAfterTheFirstRead(t *testing.T) {
+	src, cs := archtest.Refused()
+	_, err := arch.Discover(context.Background(), src)
+	var u *arch.UnreachableError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("want UnreachableError with the dial error, got %v", err)
+	}
+	if n := len(cs.Actions()); n != 0 {
+		t.Errorf("%d more requests after the first failed: %v", n, cs.Actions())
+	}
+}
+
 func TestOfflineTeachesEveryPart(t *testing.T) {
 	m := arch.Offline()
 	var buf bytes.Buffer

@@ -267,6 +267,16 @@ func Unreachable() arch.Source {
 	return src
 }
 
+// Refused fails the first read like a port nobody listens on. The returned clientset records
+// every other request that was made, which should be none.
+func Refused() (arch.Source, *fake.Clientset) {
+	cs, dyn, src := build(nil, nil)
+	dyn.PrependReactor("*", "*", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, fmt.Errorf("dial tcp 10.0.0.1:6443: connect: connection refused")
+	})
+	return src, cs
+}
+
 // Specs answers OpenAPI v3 documents from testdata/arch/openapi/*.json.
 type Specs struct{ Dir string }
 
