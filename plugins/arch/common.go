@@ -38,7 +38,7 @@ func (f *modelFlags) add(cmd *cobra.Command, offline bool, formats []string) {
 	if offline {
 		cmd.Flags().BoolVar(&f.Offline, "offline", false, "Teach the generic architecture without contacting a cluster.")
 	}
-	cmd.Flags().BoolVar(&f.Refresh, "refresh", false, "Ignore cached API discovery and read it again from the cluster.")
+	cmd.Flags().BoolVar(&f.Refresh, "refresh", false, "Read everything from the cluster again, ignoring cached API discovery and the facts reused for 30 seconds.")
 	cmd.Flags().StringVarP(&f.Output, "output", "o", "", fmt.Sprintf("Output format: one of %q.", formats))
 }
 
