@@ -408,7 +408,7 @@ func writeFields(w io.Writer, fields []Field, recursive bool, depth int, st rend
 func SelectField(s *KindSchema, path []string) (*KindSchema, error) {
 	fields := s.Fields
 	var cur *Field
-	for _, p := range path {
+	for depth, p := range path {
 		found := false
 		for i := range fields {
 			if fields[i].Name == p {
@@ -419,13 +419,30 @@ func SelectField(s *KindSchema, path []string) (*KindSchema, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("field %q does not exist", p)
+			return nil, missingField(p, path[:depth], fields)
 		}
 	}
 	if cur == nil {
 		return s, nil
 	}
 	return &KindSchema{Description: cur.Description, Fields: cur.Fields, Open: cur.Open}, nil
+}
+
+// missingField names the fields that do exist where the path went wrong, as the next thing
+// to type.
+func missingField(name string, parent []string, fields []Field) error {
+	where := "at the top level"
+	if len(parent) > 0 {
+		where = "under " + strings.Join(parent, ".")
+	}
+	if len(fields) == 0 {
+		return fmt.Errorf("field %q does not exist: %s has no fields of its own", name, strings.TrimPrefix(where, "under "))
+	}
+	names := make([]string, 0, len(fields))
+	for _, f := range fields {
+		names = append(names, f.Name)
+	}
+	return fmt.Errorf("field %q does not exist; fields %s: %s", name, where, strings.Join(names, ", "))
 }
 
 // ChainGraph draws who acts on a resource as a left-to-right chain.

@@ -2,10 +2,10 @@ package arch
 
 import (
 	"fmt"
-
-	"k8s.io/apimachinery/pkg/api/resource"
 	"sort"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
@@ -90,6 +90,10 @@ func (m *Model) Graph() *render.Graph {
 				lines = append(lines[:3], fmt.Sprintf("and %d more", len(lines)-3))
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: cg.Group, Lines: lines})
+			// One link per operator and group, naming the kinds it reconciles there, so a
+			// group shared by several operators still says which one does what.
+			var order []string
+			kinds := map[string][]string{}
 			for _, c := range cg.CRDs {
 				if c.Operator == nil {
 					continue
@@ -100,10 +104,13 @@ func (m *Model) Graph() *render.Graph {
 					grp.Nodes = append(grp.Nodes, render.Node{ID: oid, Label: c.Operator.Name,
 						Lines: []string{"operator, " + strings.ToLower(c.Operator.Kind), "namespace " + c.Operator.Namespace}, Status: ""})
 				}
-				edge := render.Edge{From: oid, To: id, Label: "reconciles"}
-				if !hasEdge(g.Edges, edge) {
-					g.Edges = append(g.Edges, edge)
+				if kinds[oid] == nil {
+					order = append(order, oid)
 				}
+				kinds[oid] = append(kinds[oid], c.Kind)
+			}
+			for _, oid := range order {
+				g.Edges = append(g.Edges, render.Edge{From: oid, To: id, Label: reconcilesLabel(kinds[oid])})
 			}
 		}
 		g.Groups = append(g.Groups, grp)
@@ -111,13 +118,11 @@ func (m *Model) Graph() *render.Graph {
 	return g
 }
 
-func hasEdge(list []render.Edge, e render.Edge) bool {
-	for _, x := range list {
-		if x.From == e.From && x.To == e.To {
-			return true
-		}
+func reconcilesLabel(kinds []string) string {
+	if len(kinds) > 2 {
+		return fmt.Sprintf("reconciles %s and %d more", kinds[0], len(kinds)-1)
 	}
-	return false
+	return "reconciles " + strings.Join(kinds, ", ")
 }
 
 func readyStatus(ready string) string {
@@ -233,9 +238,12 @@ func (m *Model) title() string {
 	return t
 }
 
+// coordination is the one sentence every diagram's subtitle teaches.
+const coordination = "Components coordinate through kube-apiserver, the only one that reads and writes etcd."
+
 func (m *Model) subtitle() string {
 	if m.Offline {
-		return "What every cluster is made of. Every part talks only to kube-apiserver; run without --offline to see your cluster."
+		return "What every cluster is made of. " + coordination + " Run without --offline to see your cluster."
 	}
 	custom := 0
 	for _, g := range m.APIGroups {
@@ -253,8 +261,8 @@ func (m *Model) subtitle() string {
 	if m.ReadAt != "" {
 		cached = " Facts read at " + m.ReadAt + " (cached; --refresh re-reads)."
 	}
-	return fmt.Sprintf("%s, %s, %d API groups (%d custom), %d CRD(s). Every part talks only to kube-apiserver.%s",
-		m.Cluster.Server, nodes, len(m.APIGroups), custom, m.Cluster.CRDCount, cached)
+	return fmt.Sprintf("%s, %s, %d API groups (%d custom), %d CRD(s). %s%s",
+		m.Cluster.Server, nodes, len(m.APIGroups), custom, m.Cluster.CRDCount, coordination, cached)
 }
 
 // ShortHolder shortens a leader identity "host_8f0c...-uuid" to "host_8f0c..." so it fits a

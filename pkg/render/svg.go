@@ -11,21 +11,26 @@ import (
 // SVG layout, in pixels. Text width is estimated from an average glyph width so that the
 // picture needs no font metrics at run time; labels are truncated to their box.
 const (
-	svgWidth     = 1000
-	svgMargin    = 20
-	gutterX      = 10
-	groupPad     = 16
-	groupTitle   = 46
-	nodeWidth    = 218
-	nodeGap      = 18
-	nodesPerRow  = 4
-	lineHeight   = 16
-	nodeHeadH    = 26
-	rowGap       = 46
-	groupGap     = 40
-	charWidth    = 6.4
-	titleCharW   = 7.2
-	svgFontStack = "DejaVu Sans, Helvetica, Arial, sans-serif"
+	svgWidth      = 1000
+	svgMargin     = 20
+	gutterX       = 10
+	groupPad      = 16
+	groupTitle    = 46
+	nodeWidth     = 218
+	nodeGap       = 18
+	nodesPerRow   = 4
+	lineHeight    = 16
+	nodeHeadH     = 26
+	rowGap        = 46
+	groupGap      = 40
+	charWidth     = 6.4
+	titleCharW    = 7.2
+	labelCharW    = 5.6
+	labelMaxWidth = 200
+	// subtitleMaxLines keeps a long subtitle from pushing the picture down; what does not
+	// fit ends in an ellipsis.
+	subtitleMaxLines = 2
+	svgFontStack     = "DejaVu Sans, Helvetica, Arial, sans-serif"
 )
 
 type rect struct{ x, y, w, h float64 }
@@ -38,6 +43,19 @@ func xmlEscape(s string) string {
 
 func fitText(s string, px, perChar float64) string {
 	return Truncate(s, int(px/perChar))
+}
+
+func subtitleLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	perLine := int((svgWidth - 2*svgMargin) / charWidth)
+	lines := Wrap(s, perLine)
+	if len(lines) > subtitleMaxLines {
+		rest := strings.Join(lines[subtitleMaxLines-1:], " ")
+		lines = append(lines[:subtitleMaxLines-1], Truncate(rest, perLine))
+	}
+	return lines
 }
 
 // SVG writes the graph as a standalone SVG picture: groups stacked top to bottom, parts in
@@ -55,8 +73,9 @@ func SVG(w io.Writer, g *Graph) error {
 	if g.Title != "" {
 		y += 28
 	}
-	if g.Subtitle != "" {
-		y += 20
+	subtitle := subtitleLines(g.Subtitle)
+	if len(subtitle) > 0 {
+		y += 20 + float64(lineHeight*(len(subtitle)-1))
 	}
 	y += 10
 	rowIndex := 0
@@ -112,9 +131,13 @@ func SVG(w io.Writer, g *Graph) error {
 		ty += 18
 		fmt.Fprintf(&b, `<text x="%d" y="%.0f" font-size="18" font-weight="bold" fill="#202124">%s</text>`+"\n", svgMargin, ty, xmlEscape(fitText(g.Title, svgWidth-2*svgMargin, 10)))
 	}
-	if g.Subtitle != "" {
-		ty += 22
-		fmt.Fprintf(&b, `<text x="%d" y="%.0f" font-size="12" fill="#5f6368">%s</text>`+"\n", svgMargin, ty, xmlEscape(fitText(g.Subtitle, svgWidth-2*svgMargin, charWidth)))
+	for i, l := range subtitle {
+		if i == 0 {
+			ty += 22
+		} else {
+			ty += lineHeight
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%.0f" font-size="12" fill="#5f6368">%s</text>`+"\n", svgMargin, ty, xmlEscape(l))
 	}
 	for _, f := range frames {
 		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" rx="10" fill="#f8f9fa" stroke="#dadce0"/>`+"\n", f.r.x, f.r.y, f.r.w, f.r.h)
@@ -240,9 +263,14 @@ func SVG(w io.Writer, g *Graph) error {
 			b.WriteString("</g>\n")
 		}
 	}
+	// Each label sits on a white plate so that a line passing under it never strikes it
+	// through.
 	for _, l := range labels {
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="10" text-anchor="middle" fill="#3c4043" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text>`+"\n",
-			l.x, l.y, xmlEscape(fitText(l.text, 200, 5.6)))
+		text := fitText(l.text, labelMaxWidth, labelCharW)
+		// Glyphs average a little under labelCharW, which is kept generous for truncation.
+		w := float64(len([]rune(text)))*labelCharW*0.9 + 8
+		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="13" rx="3" fill="#ffffff" fill-opacity="0.92"/>`+"\n", l.x-w/2, l.y-10, w)
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="10" text-anchor="middle" fill="#3c4043">%s</text>`+"\n", l.x, l.y, xmlEscape(text))
 	}
 	if len(g.Notes) > 0 {
 		ny := notesTop + 14

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
@@ -39,7 +40,7 @@ func (f *modelFlags) add(cmd *cobra.Command, offline bool, formats []string) {
 		cmd.Flags().BoolVar(&f.Offline, "offline", false, "Teach the generic architecture without contacting a cluster.")
 	}
 	cmd.Flags().BoolVar(&f.Refresh, "refresh", false, "Read everything from the cluster again, ignoring cached API discovery and the facts reused for 30 seconds.")
-	cmd.Flags().StringVarP(&f.Output, "output", "o", "", fmt.Sprintf("Output format: one of %q.", formats))
+	cmd.Flags().StringVarP(&f.Output, "output", "o", "", "Output format: "+formatChoices(formats)+".")
 }
 
 // validate checks the output format against formats and the flag combinations.
@@ -59,7 +60,39 @@ func validateFormat(got string, allowed []string) error {
 			return nil
 		}
 	}
-	return exitcode.UsageError("unknown output format %q: use one of %q", got, allowed)
+	return exitcode.UsageError("unknown output format %q: use %s", got, formatChoices(allowed))
+}
+
+// formatChoices names the -o values in words; "" in the list is the format without -o.
+func formatChoices(formats []string) string {
+	var named []string
+	plain, diagram, table := false, false, false
+	for _, f := range formats {
+		switch f {
+		case "":
+			plain = true
+		case "svg":
+			diagram = true
+		case "wide":
+			table = true
+		}
+		if f != "" {
+			named = append(named, f)
+		}
+	}
+	out := named[0]
+	if len(named) > 1 {
+		out = strings.Join(named[:len(named)-1], ", ") + " or " + named[len(named)-1]
+	}
+	switch {
+	case plain && diagram:
+		out += "; without -o, the terminal drawing"
+	case plain && table:
+		out += "; without -o, a table per group"
+	case plain:
+		out += "; without -o, text grouped by API group"
+	}
+	return out
 }
 
 // style decides colour and width: colour only on a terminal and never with NO_COLOR.
