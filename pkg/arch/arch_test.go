@@ -376,6 +376,12 @@ func TestExplainResources(t *testing.T) {
 	var buf bytes.Buffer
 	_ = render.DOT(&buf, arch.ChainGraph(e))
 	golden.Assert(t, "arch/explain-deployments.dot.golden", buf.Bytes())
+	// A wrong field names the fields that exist where the path went wrong.
+	r, g, path, _ := m.FindResource("deployments.apps.spec.replicaz")
+	if _, err := arch.ExplainResource(m, specs, r, g, path); err == nil ||
+		!strings.Contains(err.Error(), `field "replicaz" does not exist; fields under spec:`) || !strings.Contains(err.Error(), "replicas") {
+		t.Errorf("misspelt field: %v", err)
+	}
 	if _, _, _, ok := m.FindResource("nosuchthing"); ok {
 		t.Error("found a resource that does not exist")
 	}

@@ -167,7 +167,7 @@ func WriteTopic(w io.Writer, t *TopicExplanation, st render.Style) error {
 	if len(e.Controllers) > 0 {
 		section(w, st, "Main controllers")
 		for _, c := range e.Controllers {
-			render.Paragraph(w, st, 2, fmt.Sprintf("%-26s %s", c.Name, c.Does))
+			render.Paragraph(w, st, 2, "- "+c.Name+": "+c.Does)
 		}
 	}
 	if t.Live != nil {
@@ -239,7 +239,16 @@ func writeLive(w io.Writer, t *TopicExplanation, st render.Style) {
 			ready = "Ready"
 		}
 		if t.Entry.Name == "kubelet" {
-			line("node %s: kubelet %s, %s, %s/%s, %s CPU, %s memory", n.Name, n.KubeletVersion, ready, n.OS, n.Architecture, n.Capacity["cpu"], n.Capacity["memory"])
+			role := ""
+			if len(n.Roles) > 0 {
+				role = " (" + strings.Join(n.Roles, ",") + ")"
+			}
+			line("node %s%s: kubelet %s, %s, %s/%s", n.Name, role, n.KubeletVersion, ready, n.OS, n.Architecture)
+			render.Paragraph(w, st, 4, "- "+nodeResources(n))
+			render.Paragraph(w, st, 4, "- "+nodePressure(n))
+			if n.PodCIDR != "" {
+				render.Paragraph(w, st, 4, "- pod CIDR "+n.PodCIDR)
+			}
 		} else {
 			line("node %s: %s %s (%s, kernel %s)", n.Name, n.ContainerRuntime, n.RuntimeVersion, n.OSImage, n.KernelVersion)
 		}
@@ -426,6 +435,46 @@ func SelectField(s *KindSchema, path []string) (*KindSchema, error) {
 		return s, nil
 	}
 	return &KindSchema{Description: cur.Description, Fields: cur.Fields, Open: cur.Open}, nil
+}
+
+// nodeResources says what the node has and what of it Pods may use, as people read sizes.
+func nodeResources(n Node) string {
+	size := func(r map[string]string) string {
+		parts := []string{}
+		if c, ok := r["cpu"]; ok {
+			parts = append(parts, c+" CPU")
+		}
+		if m, ok := r["memory"]; ok {
+			parts = append(parts, HumanQuantity(m)+" memory")
+		}
+		if p, ok := r["pods"]; ok {
+			parts = append(parts, p+" Pods")
+		}
+		return strings.Join(parts, ", ")
+	}
+	capacity, allocatable := size(n.Capacity), size(n.Allocatable)
+	switch {
+	case capacity == "":
+		return "capacity not reported"
+	case allocatable == capacity || allocatable == "":
+		return "capacity " + capacity + ", all of it allocatable to Pods"
+	}
+	return "capacity " + capacity + "; allocatable to Pods " + allocatable
+}
+
+// nodePressure names the conditions that are not in their healthy state. Ready is told
+// apart already; every other condition is healthy when False.
+func nodePressure(n Node) string {
+	var bad []string
+	for _, c := range n.Conditions {
+		if c.Type != "Ready" && c.Status != "False" {
+			bad = append(bad, c.Type+" "+c.Status)
+		}
+	}
+	if len(bad) == 0 {
+		return "no memory, disk or PID pressure"
+	}
+	return "conditions: " + strings.Join(bad, ", ")
 }
 
 // missingField names the fields that do exist where the path went wrong, as the next thing

@@ -65,6 +65,15 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: want exit 2, got %d (%v)", args, exitcode.Of(err), err)
 		}
 	}
+	// The formats are named in words, with what leaving -o out gives.
+	_, _, err := run(t, "explain", "--offline", "-o", "png")
+	if err == nil || err.Error() != `unknown output format "png": use json, yaml, dot, mermaid or svg; without -o, the terminal drawing` {
+		t.Errorf("explain -o png: %v", err)
+	}
+	_, _, err = run(t, "api-resources", "-o", "png")
+	if err == nil || err.Error() != `unknown output format "png": use wide, json or yaml; without -o, a table per group` {
+		t.Errorf("api-resources -o png: %v", err)
+	}
 }
 
 // An unreachable cluster names the kubeconfig and context, suggests --offline, exits 1.

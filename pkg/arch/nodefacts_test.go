@@ -1,0 +1,27 @@
+package arch
+
+import "testing"
+
+func TestNodeFactsNamePressureAndAllocatable(t *testing.T) {
+	n := Node{
+		Capacity:    map[string]string{"cpu": "8", "memory": "32Gi", "pods": "110"},
+		Allocatable: map[string]string{"cpu": "7500m", "memory": "30Gi", "pods": "110"},
+		Conditions: []NodeCondition{
+			{Type: "MemoryPressure", Status: "True"}, {Type: "DiskPressure", Status: "False"},
+			{Type: "PIDPressure", Status: "Unknown"}, {Type: "Ready", Status: "True"},
+		},
+	}
+	if got, want := nodeResources(n), "capacity 8 CPU, 32.0Gi memory, 110 Pods; allocatable to Pods 7500m CPU, 30.0Gi memory, 110 Pods"; got != want {
+		t.Errorf("resources:\n got %q\nwant %q", got, want)
+	}
+	if got, want := nodePressure(n), "conditions: MemoryPressure True, PIDPressure Unknown"; got != want {
+		t.Errorf("pressure: got %q, want %q", got, want)
+	}
+	n.Conditions = n.Conditions[1:2]
+	if got := nodePressure(n); got != "no memory, disk or PID pressure" {
+		t.Errorf("healthy node: %q", got)
+	}
+	if got := nodeResources(Node{}); got != "capacity not reported" {
+		t.Errorf("no capacity: %q", got)
+	}
+}
