@@ -124,6 +124,21 @@ func WriteOverview(w io.Writer, m *Model, st render.Style) error {
 		fmt.Fprintf(w, "  %s\n", st.Bold(e.Name))
 		render.Paragraph(w, st, 4, e.Summary)
 	}
+	if len(m.APIGroups) > 0 {
+		e := kb.Component("api-group")
+		fmt.Fprintf(w, "  %s\n", st.Bold("API groups"))
+		builtIn := 0
+		for _, g := range m.APIGroups {
+			if g.BuiltIn {
+				builtIn++
+			}
+		}
+		here := fmt.Sprintf(" This cluster serves %d built-in and %d custom groups;", builtIn, len(m.APIGroups)-builtIn)
+		if m.Offline {
+			here = ""
+		}
+		render.Paragraph(w, st, 4, e.Summary+here+" kubectl arch api-versions lists them and kubectl arch api-resources their kinds.")
+	}
 	if len(m.CustomResources) > 0 {
 		op := kb.Component("operator")
 		fmt.Fprintf(w, "  %s\n", st.Bold("custom resources and operators"))

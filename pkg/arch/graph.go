@@ -72,6 +72,10 @@ func (m *Model) Graph() *render.Graph {
 		}
 	}
 
+	if grp, ok := m.apiGroup(); ok {
+		g.Groups = append(g.Groups, grp)
+	}
+
 	if len(m.CustomResources) > 0 {
 		grp := render.Group{ID: "custom", Label: "Custom resources and operators"}
 		ops := map[string]bool{}
@@ -116,6 +120,97 @@ func (m *Model) Graph() *render.Graph {
 		g.Groups = append(g.Groups, grp)
 	}
 	return g
+}
+
+// apiLineWidth is what a part's line holds in every format (the SVG box is the narrowest).
+const apiLineWidth = 30
+
+// apiGroup summarises the API the server offers: the built-in groups by name and the custom
+// ones, which the frame below details with their operators.
+func (m *Model) apiGroup() (render.Group, bool) {
+	if len(m.APIGroups) == 0 {
+		return render.Group{}, false
+	}
+	var builtIn, custom []string
+	builtInRes, customRes := 0, 0
+	groups := append([]APIGroup{}, m.APIGroups...)
+	// The groups people use every day first; the rest keep their order.
+	sort.SliceStable(groups, func(i, j int) bool { return groupRank(groups[i].Name) < groupRank(groups[j].Name) })
+	for _, a := range groups {
+		if a.BuiltIn {
+			builtIn = append(builtIn, shortGroupName(a.Name))
+			builtInRes += len(a.Resources)
+		} else {
+			custom = append(custom, a.Name)
+			customRes += len(a.Resources)
+		}
+	}
+	grp := render.Group{ID: "api", Label: "API groups (served by kube-apiserver)"}
+	if m.Offline {
+		custom = nil
+		for _, cg := range m.CustomResources {
+			custom = append(custom, cg.Group)
+		}
+		grp.Nodes = append(grp.Nodes, render.Node{ID: "api/built-in", Label: "built-in groups",
+			Lines: append(render.Wrap(KB().Component("api-group").Summary, apiLineWidth), listLines("e.g. "+strings.Join(builtIn, ", "), 2)...)})
+		grp.Nodes = append(grp.Nodes, render.Node{ID: "api/custom", Label: "custom groups",
+			Lines: render.Wrap("Added by CustomResourceDefinitions, such as "+strings.Join(custom, ", ")+".", apiLineWidth)})
+		return grp, true
+	}
+	grp.Nodes = append(grp.Nodes, render.Node{ID: "api/built-in", Label: "built-in groups",
+		Lines: append([]string{countLine(len(builtIn), builtInRes)}, listLines(strings.Join(builtIn, ", "), 3)...)})
+	customLines := []string{"none: a CRD adds one"}
+	if len(custom) > 0 {
+		customLines = append([]string{countLine(len(custom), customRes) + " (CRDs)"}, listLines(strings.Join(custom, ", "), 3)...)
+	}
+	grp.Nodes = append(grp.Nodes, render.Node{ID: "api/custom", Label: "custom groups", Lines: customLines})
+	return grp, true
+}
+
+func countLine(groups, resources int) string {
+	s := fmt.Sprintf("%d group", groups)
+	if groups != 1 {
+		s += "s"
+	}
+	if resources > 0 {
+		s += fmt.Sprintf(", %d resource", resources)
+		if resources != 1 {
+			s += "s"
+		}
+	}
+	return s
+}
+
+// listLines wraps a list to at most max lines, the last ending in an ellipsis when cut.
+func listLines(list string, max int) []string {
+	lines := render.Wrap(list, apiLineWidth)
+	if len(lines) > max {
+		lines = lines[:max]
+		lines[max-1] = render.Truncate(strings.TrimSuffix(lines[max-1], ",")+" …", apiLineWidth)
+	}
+	return lines
+}
+
+// everydayGroups are listed first in the API frame, in this order.
+var everydayGroups = []string{"", "apps", "batch", "networking.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io",
+	"policy", "autoscaling", "coordination.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io"}
+
+func groupRank(name string) int {
+	for i, g := range everydayGroups {
+		if g == name {
+			return i
+		}
+	}
+	return len(everydayGroups)
+}
+
+// shortGroupName drops the .k8s.io that most built-in group names share; the core group has
+// no name at all.
+func shortGroupName(name string) string {
+	if name == "" {
+		return "core"
+	}
+	return strings.TrimSuffix(name, ".k8s.io")
 }
 
 func reconcilesLabel(kinds []string) string {

@@ -56,7 +56,8 @@ func TestArchOverviewNamesTheControlPlaneAndNode(t *testing.T) {
 	out := kubectl(t, "arch", "explain", archCacheDir(t))
 	for _, want := range []string{"kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager",
 		"leader " + arch.ShortHolder(m.Component("kube-scheduler").Leader.Holder), "Node localhost", "kubelet",
-		"version " + node.KubeletVersion, "containerd " + node.RuntimeVersion, "What each part does"} {
+		"version " + node.KubeletVersion, "containerd " + node.RuntimeVersion, "What each part does",
+		"API groups (served by kube-apiserver)", "core, apps, batch"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("overview lacks %q:\n%s", want, out)
 		}
