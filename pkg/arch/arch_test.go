@@ -376,8 +376,29 @@ func TestExplainResources(t *testing.T) {
 	var buf bytes.Buffer
 	_ = render.DOT(&buf, arch.ChainGraph(e))
 	golden.Assert(t, "arch/explain-deployments.dot.golden", buf.Bytes())
+	// A group forwarded to an extension API server is explained as such, not as a CRD.
+	r, g, path, ok := m.FindResource("nodes.metrics.k8s.io")
+	if !ok || g.Aggregated == nil || g.Aggregated.Service != "kube-system/metrics-server" || !g.Aggregated.Available {
+		t.Fatalf("nodes.metrics.k8s.io: %v %+v", ok, g)
+	}
+	e, err := arch.ExplainResource(m, specs, r, g, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	_ = arch.WriteResource(&buf, e, false, render.Style{Width: 80})
+	for _, want := range []string{"KIND: NodeMetrics", "served by the extension API server behind Service kube-system/metrics-server",
+		"A resource of an aggregated API", "apiserver-aggregation"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("explain nodes.metrics.k8s.io lacks %q:\n%s", want, buf.String())
+		}
+	}
+	if strings.Contains(buf.String(), "CustomResourceDefinition") {
+		t.Errorf("an aggregated resource is explained as a CRD:\n%s", buf.String())
+	}
+
 	// A wrong field names the fields that exist where the path went wrong.
-	r, g, path, _ := m.FindResource("deployments.apps.spec.replicaz")
+	r, g, path, _ = m.FindResource("deployments.apps.spec.replicaz")
 	if _, err := arch.ExplainResource(m, specs, r, g, path); err == nil ||
 		!strings.Contains(err.Error(), `field "replicaz" does not exist; fields under spec:`) || !strings.Contains(err.Error(), "replicas") {
 		t.Errorf("misspelt field: %v", err)

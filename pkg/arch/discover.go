@@ -30,6 +30,10 @@ import (
 // dependency on the apiextensions clientset for the few fields needed.
 var CRDResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
+// APIServiceResource is where the aggregation layer's registrations are read from, through
+// the dynamic client for the same reason.
+var APIServiceResource = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
+
 // Source is what discovery reads from. Probe fetches a raw path such as /readyz?verbose, so
 // tests can answer it without an HTTP server.
 type Source struct {
@@ -86,6 +90,8 @@ type raw struct {
 	hooksErr    error
 	crds        []unstructured.Unstructured
 	crdsErr     error
+	apiServices []unstructured.Unstructured
+	apiSvcErr   error
 	cr          []rbacv1.ClusterRole
 	crErr       error
 	crb         []rbacv1.ClusterRoleBinding
@@ -164,6 +170,13 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	}
 	run(func() { r.version, r.versionErr = src.Discovery.ServerVersion() })
 	run(func() { r.groups, r.resources, r.groupsErr = src.Discovery.ServerGroupsAndResources() })
+	run(func() {
+		l, err := src.Dynamic.Resource(APIServiceResource).List(ctx, all)
+		if err == nil {
+			r.apiServices = l.Items
+		}
+		r.apiSvcErr = err
+	})
 	if src.APIOnly {
 		wg.Wait()
 		refreshStaleDiscovery(r, src)
@@ -173,11 +186,9 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 		m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Notes: []string{}}
 		n := &notes{}
 		n.add("CustomResourceDefinitions", r.crdsErr, "custom groups are told apart from built-in ones by name only")
-		if r.groupsErr != nil {
-			n.list = append(n.list, fmt.Sprintf("API discovery was incomplete (%v); some groups may be missing.", shortErr(r.groupsErr)))
-		}
 		m.CustomResources = crdGroups(r, n)
 		m.APIGroups = apiGroups(r, m.CustomResources, r.crdsErr == nil, KB())
+		aggregatedNotes(r, m.APIGroups, n)
 		m.Notes = n.list
 		return m, nil
 	}
@@ -381,9 +392,6 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 	default:
 		n.add("admission webhook configurations", r.hooksErr, "operators are not recognised by the admission webhooks they serve")
 	}
-	if r.groupsErr != nil {
-		n.list = append(n.list, fmt.Sprintf("API discovery was incomplete (%v); some groups may be missing.", shortErr(r.groupsErr)))
-	}
 	if r.readyzErr != nil && r.livezErr != nil {
 		n.add("/readyz and /livez", r.readyzErr, "API server and etcd health are unknown")
 	}
@@ -407,6 +415,7 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 		m.Cluster.CRDCount += len(g.CRDs)
 	}
 	m.APIGroups = apiGroups(r, m.CustomResources, r.crdsErr == nil, kb)
+	aggregatedNotes(r, m.APIGroups, n)
 	if r.crdsErr != nil {
 		// Without the CRDs themselves the custom groups still show in discovery.
 		for _, g := range m.APIGroups {
@@ -781,6 +790,7 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 			byGV[l.GroupVersion] = l
 		}
 	}
+	aggregated := aggregatedAPIs(r.apiServices)
 	out := []APIGroup{}
 	for _, g := range r.groups {
 		if g == nil {
@@ -798,8 +808,14 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 		} else {
 			ag.BuiltIn = knownBuiltIn[g.Name] || strings.HasSuffix(g.Name, ".k8s.io") || kb.Groups[g.Name] != ""
 		}
+		ag.Aggregated = aggregated[g.Name]
+		delete(aggregated, g.Name)
 		ag.Description = kb.GroupDescription(g.Name)
-		if ag.Description == "" && !ag.BuiltIn {
+		switch {
+		case ag.Description != "" || ag.BuiltIn:
+		case ag.Aggregated != nil:
+			ag.Description = "Served by an extension API server behind Service " + ag.Aggregated.Service + "."
+		default:
 			ag.Description = "Custom resources, added by CustomResourceDefinitions."
 		}
 		gv := schema.GroupVersion{Group: g.Name, Version: ag.PreferredVersion}.String()
@@ -817,6 +833,20 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 		sort.Slice(ag.Resources, func(i, j int) bool { return ag.Resources[i].Name < ag.Resources[j].Name })
 		out = append(out, ag)
 	}
+	// An extension API server that does not answer can leave its group out of discovery; its
+	// APIService still says the group exists and who should serve it.
+	for name, a := range aggregated {
+		ag := APIGroup{Name: name, Versions: a.Versions, Resources: []Resource{}, Aggregated: a,
+			BuiltIn: knownBuiltIn[name] || strings.HasSuffix(name, ".k8s.io") || kb.Groups[name] != ""}
+		if len(a.Versions) > 0 {
+			ag.PreferredVersion = a.Versions[0]
+		}
+		ag.Description = kb.GroupDescription(name)
+		if ag.Description == "" {
+			ag.Description = "Served by an extension API server behind Service " + a.Service + "."
+		}
+		out = append(out, ag)
+	}
 	// Core first, then built-in groups, then custom, each alphabetical, as a reader scans them.
 	sort.SliceStable(out, func(i, j int) bool {
 		if (out[i].Name == "") != (out[j].Name == "") {
@@ -828,6 +858,78 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// aggregatedAPIs reads the APIServices that point at a Service, by group. APIServices
+// without one are kube-apiserver's own groups. Versions keep the APIServices' priority
+// order; a group is available only when all its versions are.
+func aggregatedAPIs(items []unstructured.Unstructured) map[string]*AggregatedAPI {
+	type version struct {
+		name     string
+		priority int64
+	}
+	out := map[string]*AggregatedAPI{}
+	versions := map[string][]version{}
+	for _, it := range items {
+		ns, _, _ := unstructured.NestedString(it.Object, "spec", "service", "namespace")
+		name, _, _ := unstructured.NestedString(it.Object, "spec", "service", "name")
+		if name == "" {
+			continue
+		}
+		group, _, _ := unstructured.NestedString(it.Object, "spec", "group")
+		v, _, _ := unstructured.NestedString(it.Object, "spec", "version")
+		prio, _, _ := unstructured.NestedInt64(it.Object, "spec", "versionPriority")
+		a := out[group]
+		if a == nil {
+			a = &AggregatedAPI{Service: ns + "/" + name, Available: true}
+			out[group] = a
+		}
+		versions[group] = append(versions[group], version{v, prio})
+		available, reason, message := apiServiceAvailable(it)
+		if !available && a.Available {
+			a.Available, a.Reason, a.Message = false, reason, message
+		}
+	}
+	for group, vs := range versions {
+		sort.SliceStable(vs, func(i, j int) bool { return vs[i].priority > vs[j].priority })
+		for _, v := range vs {
+			out[group].Versions = append(out[group].Versions, v.name)
+		}
+	}
+	return out
+}
+
+func apiServiceAvailable(it unstructured.Unstructured) (bool, string, string) {
+	conds, _, _ := unstructured.NestedSlice(it.Object, "status", "conditions")
+	for _, c := range conds {
+		cm, ok := c.(map[string]any)
+		if !ok || cm["type"] != "Available" {
+			continue
+		}
+		reason, _ := cm["reason"].(string)
+		message, _ := cm["message"].(string)
+		return cm["status"] == "True", reason, message
+	}
+	return false, "NoStatus", "the API server has not reported on it yet"
+}
+
+// aggregatedNotes explains incomplete discovery: most often an extension API server that
+// does not answer, which every client that reads discovery then complains about.
+func aggregatedNotes(r *raw, groups []APIGroup, n *notes) {
+	n.add("APIServices", r.apiSvcErr, "groups served by extension API servers are not told apart from the others")
+	down := false
+	for _, g := range groups {
+		a := g.Aggregated
+		if a == nil || a.Available {
+			continue
+		}
+		down = true
+		n.list = append(n.list, fmt.Sprintf("The extension API server for %s (Service %s) is not available (%s: %s). Clients that read API discovery, kubectl among them, report errors for this group until it answers or its APIService is deleted.",
+			g.Name, a.Service, a.Reason, strings.TrimSuffix(a.Message, ".")))
+	}
+	if r.groupsErr != nil && !down {
+		n.list = append(n.list, fmt.Sprintf("API discovery was incomplete (%v); some groups may be missing.", shortErr(r.groupsErr)))
+	}
 }
 
 // refreshStaleDiscovery re-reads discovery when cached discovery predates a CRD, as kubectl

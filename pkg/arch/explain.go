@@ -40,15 +40,17 @@ type LiveFacts struct {
 
 // ResourceExplanation is a resource kind: its API facts, schema and who acts on it.
 type ResourceExplanation struct {
-	APIVersion       string      `json:"apiVersion"`
-	Kind             string      `json:"kind"`
-	Resource         Resource    `json:"resource"`
-	BuiltIn          bool        `json:"builtIn"`
-	GroupDescription string      `json:"groupDescription,omitempty"`
-	Concept          *Entry      `json:"concept,omitempty"`
-	Schema           *KindSchema `json:"schema,omitempty"`
-	SchemaNote       string      `json:"schemaNote,omitempty"`
-	ActedOnBy        []ChainStep `json:"actedOnBy"`
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Resource   Resource `json:"resource"`
+	BuiltIn    bool     `json:"builtIn"`
+	// Aggregated is set when an extension API server, not kube-apiserver, serves the group.
+	Aggregated       *AggregatedAPI `json:"aggregated,omitempty"`
+	GroupDescription string         `json:"groupDescription,omitempty"`
+	Concept          *Entry         `json:"concept,omitempty"`
+	Schema           *KindSchema    `json:"schema,omitempty"`
+	SchemaNote       string         `json:"schemaNote,omitempty"`
+	ActedOnBy        []ChainStep    `json:"actedOnBy"`
 	// Path is the chain in one line: Deployment -> deployment controller -> ReplicaSet ...
 	Path []string `json:"path"`
 	CRD  *CRD     `json:"crd,omitempty"`
@@ -324,7 +326,13 @@ func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st rende
 		scope = "cluster-scoped"
 	}
 	origin := "built-in"
-	if !r.BuiltIn {
+	switch {
+	case r.Aggregated != nil:
+		origin = "served by the extension API server behind Service " + r.Aggregated.Service
+		if !r.Aggregated.Available {
+			origin += " (unavailable)"
+		}
+	case !r.BuiltIn:
 		origin = "custom (CustomResourceDefinition)"
 	}
 	fmt.Fprintf(w, "RESOURCE: %s, %s, %s\n", res.Name, scope, origin)
@@ -339,7 +347,15 @@ func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st rende
 		}
 		render.Paragraph(w, st, 0, fmt.Sprintf("GROUP %s: %s", group, r.GroupDescription))
 	}
-	if r.Concept == nil && !r.BuiltIn {
+	if a := r.Aggregated; a != nil && r.Concept == nil {
+		section(w, st, "What it is")
+		group := res.Group
+		render.Paragraph(w, st, 2, fmt.Sprintf("A resource of an aggregated API: kube-apiserver authenticates and authorises each request for %s, then forwards it to the extension API server behind Service %s, which answers it. The objects live wherever that server keeps them, not necessarily in etcd, and the group works only while that server does.", group, a.Service))
+		if !a.Available {
+			render.Paragraph(w, st, 2, fmt.Sprintf("Now: not available (%s: %s).", a.Reason, strings.TrimSuffix(a.Message, ".")))
+		}
+		fmt.Fprintf(w, "  Docs: %s\n", aggregationDocs)
+	} else if r.Concept == nil && !r.BuiltIn {
 		crd := KB().Component("crd")
 		op := KB().Component("operator")
 		section(w, st, "What it is")
@@ -491,6 +507,8 @@ func nodePressure(n Node) string {
 	}
 	return "conditions: " + strings.Join(bad, ", ")
 }
+
+const aggregationDocs = "https://kubernetes.io/docs/concepts/extend-kubernetes/api-extension/apiserver-aggregation/"
 
 // missingField names the fields that do exist where the path went wrong, as the next thing
 // to type.

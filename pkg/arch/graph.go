@@ -132,11 +132,29 @@ func (m *Model) apiGroup() (render.Group, bool) {
 		return render.Group{}, false
 	}
 	var builtIn, custom []string
+	var aggregated [][]string
 	builtInRes, customRes := 0, 0
+	aggregatedStatus := "ok"
 	groups := append([]APIGroup{}, m.APIGroups...)
 	// The groups people use every day first; the rest keep their order.
 	sort.SliceStable(groups, func(i, j int) bool { return groupRank(groups[i].Name) < groupRank(groups[j].Name) })
 	for _, a := range groups {
+		// Aggregated groups have a part of their own, whoever defined them: another server
+		// answers them.
+		if a.Aggregated != nil {
+			lines := []string{render.Truncate(a.Name, apiLineWidth)}
+			// A namespace/name too long for one line breaks after the slash.
+			lines = append(lines, render.Wrap(strings.Replace("via "+a.Aggregated.Service, "/", "/ ", 1), apiLineWidth)...)
+			if len(lines) == 3 && render.Width(lines[1])+render.Width(lines[2]) <= apiLineWidth {
+				lines = []string{lines[0], lines[1] + lines[2]}
+			}
+			if !a.Aggregated.Available {
+				lines = append(lines, render.Truncate("unavailable: "+a.Aggregated.Reason, apiLineWidth))
+				aggregatedStatus = "failing"
+			}
+			aggregated = append(aggregated, lines)
+			continue
+		}
 		if a.BuiltIn {
 			builtIn = append(builtIn, shortGroupName(a.Name))
 			builtInRes += len(a.Resources)
@@ -164,6 +182,17 @@ func (m *Model) apiGroup() (render.Group, bool) {
 		customLines = append([]string{countLine(len(custom), customRes) + " (CRDs)"}, listLines(strings.Join(custom, ", "), 3)...)
 	}
 	grp.Nodes = append(grp.Nodes, render.Node{ID: "api/custom", Label: "custom groups", Lines: customLines})
+	if len(aggregated) > 0 {
+		lines := []string{"forwarded to extension servers"}
+		for i, a := range aggregated {
+			if i == 2 && len(aggregated) > 2 {
+				lines = append(lines, fmt.Sprintf("and %d more groups", len(aggregated)-2))
+				break
+			}
+			lines = append(lines, a...)
+		}
+		grp.Nodes = append(grp.Nodes, render.Node{ID: "api/aggregated", Label: "aggregated groups", Lines: lines, Status: aggregatedStatus})
+	}
 	return grp, true
 }
 

@@ -136,7 +136,7 @@ func ExplainResource(m *Model, specs SpecSource, r *Resource, g *APIGroup, field
 	if r.Group != "" {
 		key += "." + r.Group
 	}
-	e := &ResourceExplanation{APIVersion: SchemaVersion, Kind: KindResource, Resource: *r, BuiltIn: g.BuiltIn,
+	e := &ResourceExplanation{APIVersion: SchemaVersion, Kind: KindResource, Resource: *r, BuiltIn: g.BuiltIn, Aggregated: g.Aggregated,
 		GroupDescription: g.Description, ActedOnBy: KB().Chain(key), CRD: m.FindCRD(key), OperatorsInferred: m.Cluster.OperatorsInferred}
 	if e.ActedOnBy == nil {
 		e.ActedOnBy = []ChainStep{}

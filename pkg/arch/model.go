@@ -126,6 +126,20 @@ type APIGroup struct {
 	BuiltIn          bool       `json:"builtIn"`
 	Description      string     `json:"description"`
 	Resources        []Resource `json:"resources"`
+	// Aggregated is set when kube-apiserver forwards the group to an extension API server.
+	Aggregated *AggregatedAPI `json:"aggregated,omitempty"`
+}
+
+// AggregatedAPI is what the group's APIService objects say: which Service answers it and
+// whether kube-apiserver can reach it.
+type AggregatedAPI struct {
+	// Service is namespace/name of the Service in front of the extension API server.
+	Service   string   `json:"service"`
+	Versions  []string `json:"versions"`
+	Available bool     `json:"available"`
+	// Reason and Message come from an APIService that is not Available.
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // Resource is one resource of a group's preferred version.

@@ -170,6 +170,12 @@ func groupHeading(g archpkg.APIGroup, st render.Style) string {
 	if !g.BuiltIn {
 		origin = "custom"
 	}
+	if a := g.Aggregated; a != nil {
+		origin += ", aggregated: Service " + a.Service
+		if !a.Available {
+			origin += ", unavailable"
+		}
+	}
 	return st.Heading(name) + " " + st.Dim("("+origin+")")
 }
 

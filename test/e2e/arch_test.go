@@ -233,3 +233,56 @@ func TestArchDiagramFormats(t *testing.T) {
 		t.Errorf("yaml:\n%s", y)
 	}
 }
+
+// An extension API server that does not answer is the usual cause of "unable to retrieve
+// the complete list of server APIs"; the overview names the group, its Service and why.
+func TestArchNamesAnUnavailableAggregatedAPI(t *testing.T) {
+	fixture := filepath.Join(repoRoot(), "testdata", "arch", "e2e", "aggregated.yaml")
+	// While the APIService exists, namespace deletion and discovery report errors for its
+	// group, so it is removed as soon as the test is done.
+	t.Cleanup(func() { runKubectlEnv(nil, "delete", "-f", fixture, "--ignore-not-found") })
+	kubectl(t, "apply", "-f", fixture)
+
+	const group = "metrics.arch-e2e.example.io"
+	var g *arch.APIGroup
+	var m arch.Model
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		archJSON(t, &m, "explain", archCacheDir(t))
+		g = nil
+		for i := range m.APIGroups {
+			if m.APIGroups[i].Name == group {
+				g = &m.APIGroups[i]
+			}
+		}
+		// The API server marks the APIService unavailable once it has looked for the Service.
+		if g != nil && g.Aggregated != nil && g.Aggregated.Reason != "" && g.Aggregated.Reason != "NoStatus" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if g == nil || g.Aggregated == nil {
+		t.Fatalf("%s is not in the model as an aggregated group: %+v", group, g)
+	}
+	if g.Aggregated.Service != "arch-e2e-aggregated/missing-metrics-server" || g.Aggregated.Available || g.Aggregated.Reason != "ServiceNotFound" {
+		t.Errorf("aggregated API: %+v", g.Aggregated)
+	}
+	if g.BuiltIn {
+		t.Errorf("%s is counted as built-in", group)
+	}
+	note := strings.Join(m.Notes, "\n")
+	if !strings.Contains(note, "The extension API server for "+group+" (Service arch-e2e-aggregated/missing-metrics-server) is not available (ServiceNotFound") {
+		t.Errorf("notes do not explain the unavailable group:\n%s", note)
+	}
+
+	out := kubectl(t, "arch", "explain", archCacheDir(t))
+	for _, want := range []string{"aggregated groups", group, "via arch-e2e-aggregated/", "missing-metrics-server", "unavailable: ServiceNotFound"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("overview lacks %q:\n%s", want, out)
+		}
+	}
+	out = kubectl(t, "arch", "api-versions", archCacheDir(t))
+	if !strings.Contains(out, group+" (custom, aggregated: Service arch-e2e-aggregated/missing-metrics-server, unavailable)") {
+		t.Errorf("api-versions does not mark the group:\n%s", out)
+	}
+}

@@ -96,7 +96,7 @@ func node(name string, roles ...string) *corev1.Node {
 
 func deployment(ns, name, sa string, labels map[string]string, ready int32) *appsv1.Deployment {
 	return &appsv1.Deployment{ObjectMeta: meta(ns, name, labels),
-		Spec: appsv1.DeploymentSpec{Replicas: ptr.To(int32(1)), Template: corev1.PodTemplateSpec{
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To(max(ready, 1)), Template: corev1.PodTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: labels},
 			Spec:       corev1.PodSpec{ServiceAccountName: sa, Containers: []corev1.Container{{Name: "main", Image: "example.com/" + name + ":v1"}}},
 		}},
@@ -164,7 +164,28 @@ func resources() []*metav1.APIResourceList {
 	}
 }
 
-var listKinds = map[schema.GroupVersionResource]string{arch.CRDResource: "CustomResourceDefinitionList"}
+var listKinds = map[schema.GroupVersionResource]string{arch.CRDResource: "CustomResourceDefinitionList", arch.APIServiceResource: "APIServiceList"}
+
+// apiService registers group/version; with a service it is aggregated, and available says
+// what the API server last found when it tried that service.
+func apiService(group, version string, service *[2]string, available bool, reason, message string) *unstructured.Unstructured {
+	spec := map[string]any{"group": group, "version": version, "groupPriorityMinimum": int64(100), "versionPriority": int64(100)}
+	if service != nil {
+		spec["service"] = map[string]any{"namespace": service[0], "name": service[1]}
+	}
+	status := "True"
+	if !available {
+		status = "False"
+	}
+	name := version + "." + group
+	if group == "" {
+		name = version
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+		"metadata": map[string]any{"name": name}, "spec": spec,
+		"status": map[string]any{"conditions": []any{map[string]any{"type": "Available", "status": status, "reason": reason, "message": message}}}}}
+}
 
 func build(objs []runtime.Object, crds []runtime.Object) (*fake.Clientset, *dynamicfake.FakeDynamicClient, arch.Source) {
 	cs := fake.NewClientset(objs...)
@@ -218,8 +239,13 @@ func Kubeadm() arch.Source {
 		crd("kubeflow.org", "Suggestion", "suggestions", nil, nil),
 		crd("cert.example.io", "Certificate", "certificates", nil, &[2]string{"cert-system", "cert-webhook"}),
 		crd("storage.example.io", "Backup", "backups", nil, nil),
+		apiService("apps", "v1", nil, true, "Local", "Local APIServices are always available"),
+		apiService("metrics.k8s.io", "v1beta1", &[2]string{"kube-system", "metrics-server"}, true, "Passed", "all checks passed"),
 	}
-	_, _, src := build(objs, crds)
+	cs, _, src := build(objs, crds)
+	disc := cs.Discovery().(*fakediscovery.FakeDiscovery)
+	disc.Resources = append(disc.Resources, &metav1.APIResourceList{GroupVersion: "metrics.k8s.io/v1beta1", APIResources: []metav1.APIResource{
+		{Name: "nodes", Kind: "NodeMetrics", Verbs: []string{"get", "list"}}, {Name: "pods", Kind: "PodMetrics", Namespaced: true, Verbs: []string{"get", "list"}}}})
 	return src
 }
 
@@ -229,10 +255,12 @@ func Managed() arch.Source {
 	objs := []runtime.Object{
 		node("gke-pool-1-a"), node("gke-pool-1-b"), node("gke-pool-1-c"), node("gke-pool-1-d"),
 		deployment("kube-system", "kube-dns", "kube-dns", map[string]string{"k8s-app": "kube-dns"}, 2),
-		deployment("kube-system", "metrics-server", "metrics-server", map[string]string{"k8s-app": "metrics-server"}, 1),
+		deployment("kube-system", "metrics-server", "metrics-server", map[string]string{"k8s-app": "metrics-server"}, 0),
 		daemonSet("kube-proxy", map[string]string{"k8s-app": "kube-proxy"}),
 	}
-	cs, _, src := build(objs, nil)
+	// metrics-server is scaled to zero, so the API server finds no endpoint for its group.
+	cs, _, src := build(objs, []runtime.Object{apiService("metrics.k8s.io", "v1beta1", &[2]string{"kube-system", "metrics-server"}, false,
+		"MissingEndpoints", "endpoints for service/metrics-server in \"kube-system\" have no addresses with port name \"https\"")})
 	// Leases in kube-system are not readable for customers of some providers.
 	cs.PrependReactor("list", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "coordination.k8s.io", Resource: "leases"}, "", fmt.Errorf("managed"))
