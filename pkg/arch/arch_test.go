@@ -340,6 +340,15 @@ func TestExplainTopics(t *testing.T) {
 	var buf bytes.Buffer
 	_ = render.Mermaid(&buf, arch.TopicGraph(arch.ExplainTopic(m, e)))
 	golden.Assert(t, "arch/explain-kube-controller-manager.mermaid.golden", buf.Bytes())
+
+	// metrics-server's live facts include the API group it serves and whether it answers.
+	e, _ = arch.KB().Lookup("metrics-server")
+	buf.Reset()
+	_ = arch.WriteTopic(&buf, arch.ExplainTopic(discover(t, archtest.Managed()), e), render.Style{Width: 80})
+	if !strings.Contains(strings.Join(strings.Fields(buf.String()), " "),
+		"group metrics.k8s.io: forwarded by kube-apiserver to Service kube-system/metrics-server, not available (MissingEndpoints:") {
+		t.Errorf("explain metrics-server does not say its API group is down:\n%s", buf.String())
+	}
 }
 
 func TestExplainResources(t *testing.T) {

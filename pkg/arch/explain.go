@@ -33,6 +33,8 @@ type LiveFacts struct {
 	AddOns          []AddOn    `json:"addOns,omitempty"`
 	CustomResources []CRDGroup `json:"customResources,omitempty"`
 	APIGroups       int        `json:"apiGroups,omitempty"`
+	// AggregatedGroups are the groups kube-apiserver forwards to extension API servers.
+	AggregatedGroups []APIGroup `json:"aggregatedGroups,omitempty"`
 	// OperatorsInferred is false when operators could not be looked for.
 	OperatorsInferred bool     `json:"operatorsInferred,omitempty"`
 	Notes             []string `json:"notes,omitempty"`
@@ -80,6 +82,9 @@ func ExplainTopic(m *Model, e *Entry) *TopicExplanation {
 				live.AddOns = append(live.AddOns, a)
 			}
 		}
+		if e.Name == "metrics-server" {
+			live.AggregatedGroups = aggregatedGroups(m, "metrics.k8s.io")
+		}
 	case "crd", "operator", "controller":
 		live.CustomResources = m.CustomResources
 		if e.Name == "controller" {
@@ -87,6 +92,7 @@ func ExplainTopic(m *Model, e *Entry) *TopicExplanation {
 		}
 	case "api-group":
 		live.APIGroups = len(m.APIGroups)
+		live.AggregatedGroups = aggregatedGroups(m, "")
 	default:
 		live.Component = m.Component(e.Name)
 	}
@@ -269,6 +275,13 @@ func writeLive(w io.Writer, t *TopicExplanation, st render.Style) {
 		} else {
 			line("node %s: %s %s (%s, kernel %s)", n.Name, n.ContainerRuntime, n.RuntimeVersion, n.OSImage, n.KernelVersion)
 		}
+	}
+	for _, g := range l.AggregatedGroups {
+		state := "available"
+		if !g.Aggregated.Available {
+			state = fmt.Sprintf("not available (%s: %s)", g.Aggregated.Reason, strings.TrimSuffix(g.Aggregated.Message, "."))
+		}
+		line("group %s: forwarded by kube-apiserver to Service %s, %s", g.Name, g.Aggregated.Service, state)
 	}
 	for _, a := range l.AddOns {
 		mode := ""
@@ -506,6 +519,18 @@ func nodePressure(n Node) string {
 		return "no memory, disk or PID pressure"
 	}
 	return "conditions: " + strings.Join(bad, ", ")
+}
+
+// aggregatedGroups are the model's groups served by extension API servers; name "" means
+// all of them.
+func aggregatedGroups(m *Model, name string) []APIGroup {
+	var out []APIGroup
+	for _, g := range m.APIGroups {
+		if g.Aggregated != nil && (name == "" || g.Name == name) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 const aggregationDocs = "https://kubernetes.io/docs/concepts/extend-kubernetes/api-extension/apiserver-aggregation/"
