@@ -324,7 +324,7 @@ func TestOfflineTeachesEveryPart(t *testing.T) {
 
 func TestExplainTopics(t *testing.T) {
 	m := discover(t, archtest.Kubeadm())
-	for _, topic := range []string{"kube-scheduler", "etcd", "kubelet", "kube-proxy", "operator", "crd"} {
+	for _, topic := range []string{"kube-scheduler", "etcd", "kubelet", "kube-proxy", "operator", "crd", "admission-webhook"} {
 		e, ok := arch.KB().Lookup(topic)
 		if !ok {
 			t.Fatalf("no topic %s", topic)

@@ -368,7 +368,7 @@ func shortErr(err error) string {
 func assemble(r *raw, src Source, now time.Time) *Model {
 	kb := KB()
 	m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", ControlPlane: []Component{}, Nodes: []Node{},
-		AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Notes: []string{}}
+		AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Webhooks: []Webhook{}, Notes: []string{}}
 	n := &notes{}
 	m.Cluster = Cluster{Server: src.Server, Context: src.Context}
 	if r.version != nil {
@@ -410,6 +410,7 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 	m.Cluster.NodeCount = len(m.Nodes)
 	m.AddOns = addOns(r)
 	m.CustomResources = crdGroups(r, n)
+	m.Webhooks = webhooks(r, workloads(r))
 	m.Cluster.OperatorsInferred = r.crdsErr == nil && r.deploysErr == nil && rbacErr == nil
 	for _, g := range m.CustomResources {
 		m.Cluster.CRDCount += len(g.CRDs)

@@ -35,6 +35,7 @@ type LiveFacts struct {
 	APIGroups       int        `json:"apiGroups,omitempty"`
 	// AggregatedGroups are the groups kube-apiserver forwards to extension API servers.
 	AggregatedGroups []APIGroup `json:"aggregatedGroups,omitempty"`
+	Webhooks         []Webhook  `json:"webhooks,omitempty"`
 	// OperatorsInferred is false when operators could not be looked for.
 	OperatorsInferred bool     `json:"operatorsInferred,omitempty"`
 	Notes             []string `json:"notes,omitempty"`
@@ -93,6 +94,8 @@ func ExplainTopic(m *Model, e *Entry) *TopicExplanation {
 	case "api-group":
 		live.APIGroups = len(m.APIGroups)
 		live.AggregatedGroups = aggregatedGroups(m, "")
+	case "admission-webhook":
+		live.Webhooks = m.Webhooks
 	default:
 		live.Component = m.Component(e.Name)
 	}
@@ -147,6 +150,14 @@ func WriteOverview(w io.Writer, m *Model, st render.Style) error {
 		}
 		render.Paragraph(w, st, 4, e.Summary+here+" kubectl arch api-versions lists them and kubectl arch api-resources their kinds.")
 	}
+	if len(m.Webhooks) > 0 {
+		e := kb.Component("admission-webhook")
+		fmt.Fprintf(w, "  %s\n", st.Bold("admission webhooks"))
+		render.Paragraph(w, st, 4, e.Summary+" With failurePolicy Fail, a webhook that cannot answer blocks the writes it matches.")
+		for _, h := range m.Webhooks {
+			render.Paragraph(w, st, 4, "- "+webhookLine(h))
+		}
+	}
 	if len(m.CustomResources) > 0 {
 		op := kb.Component("operator")
 		fmt.Fprintf(w, "  %s\n", st.Bold("custom resources and operators"))
@@ -159,6 +170,24 @@ func WriteOverview(w io.Writer, m *Model, st render.Style) error {
 	}
 	fmt.Fprintf(w, "\nMore: kubectl arch explain COMPONENT|RESOURCE|CONCEPT (etcd, pods, operator)\n")
 	return nil
+}
+
+// webhookLine says in one sentence what a webhook intercepts, who answers and what happens
+// when it cannot.
+func webhookLine(h Webhook) string {
+	who := "a URL outside the cluster"
+	switch {
+	case h.ServedBy != "":
+		who = h.ServedBy + " (Service " + h.Service + ")"
+	case h.Service != "":
+		who = "Service " + h.Service
+	}
+	effect := "writes it matches are refused while it cannot answer"
+	if h.FailurePolicy == "Ignore" {
+		effect = "writes go through unchecked while it cannot answer"
+	}
+	return fmt.Sprintf("%s (%s, configuration %s): %s; answered by %s; timeout %ds, failurePolicy %s: %s.",
+		h.Name, h.Kind, h.Configuration, strings.Join(h.Intercepts, "; "), who, h.TimeoutSeconds, h.FailurePolicy, effect)
 }
 
 func crdLine(c CRD, inferred bool) string {
@@ -275,6 +304,13 @@ func writeLive(w io.Writer, t *TopicExplanation, st render.Style) {
 		} else {
 			line("node %s: %s %s (%s, kernel %s)", n.Name, n.ContainerRuntime, n.RuntimeVersion, n.OSImage, n.KernelVersion)
 		}
+	}
+	if t.Entry.Name == "admission-webhook" && len(l.Webhooks) == 0 {
+		line("no admission webhooks are registered here (or none are readable): writes go from validation straight to etcd")
+	}
+	for _, h := range l.Webhooks {
+		render.Paragraph(w, st, 2, "- "+webhookLine(h))
+		wrote = true
 	}
 	for _, g := range l.AggregatedGroups {
 		state := "available"

@@ -75,6 +75,9 @@ func (m *Model) Graph() *render.Graph {
 	if grp, ok := m.apiGroup(); ok {
 		g.Groups = append(g.Groups, grp)
 	}
+	if grp, ok := m.webhookGroup(); ok {
+		g.Groups = append(g.Groups, grp)
+	}
 
 	if len(m.CustomResources) > 0 {
 		grp := render.Group{ID: "custom", Label: "Custom resources and operators"}
@@ -192,6 +195,59 @@ func (m *Model) apiGroup() (render.Group, bool) {
 			lines = append(lines, a...)
 		}
 		grp.Nodes = append(grp.Nodes, render.Node{ID: "api/aggregated", Label: "aggregated groups", Lines: lines, Status: aggregatedStatus})
+	}
+	return grp, true
+}
+
+// maxWebhookParts keeps the frame to two rows of the picture; the rest are counted.
+const maxWebhookParts = 7
+
+// webhookGroup draws one part per webhook configuration: who answers it and what it
+// intercepts. Each line says enough to tell which configuration blocks a write.
+func (m *Model) webhookGroup() (render.Group, bool) {
+	if len(m.Webhooks) == 0 {
+		return render.Group{}, false
+	}
+	grp := render.Group{ID: "webhooks", Label: "Admission webhooks (called by kube-apiserver on writes)"}
+	var order []string
+	byConfig := map[string][]Webhook{}
+	for _, w := range m.Webhooks {
+		key := w.Kind + "/" + w.Configuration
+		if byConfig[key] == nil {
+			order = append(order, key)
+		}
+		byConfig[key] = append(byConfig[key], w)
+	}
+	for i, key := range order {
+		if i == maxWebhookParts && len(order) > maxWebhookParts {
+			grp.Nodes = append(grp.Nodes, render.Node{ID: "webhooks/more", Label: fmt.Sprintf("%d more", len(order)-i),
+				Lines: []string{"webhook configurations;", "see explain admission-webhook"}})
+			break
+		}
+		ws := byConfig[key]
+		policy := ws[0].FailurePolicy
+		for _, w := range ws[1:] {
+			if w.FailurePolicy != policy {
+				policy = "mixed"
+			}
+		}
+		kind := ws[0].Kind
+		if len(ws) > 1 {
+			kind = fmt.Sprintf("%s, %d webhooks", kind, len(ws))
+		}
+		lines := []string{kind, "failurePolicy " + policy}
+		switch {
+		case ws[0].ServedBy != "":
+			lines = append(lines, render.Wrap(strings.Replace("by "+ws[0].ServedBy, "/", "/ ", 1), apiLineWidth)...)
+		case ws[0].Service != "":
+			lines = append(lines, render.Wrap(strings.Replace("via Service "+ws[0].Service, "/", "/ ", 1), apiLineWidth)...)
+		default:
+			lines = append(lines, "via a URL outside the cluster")
+		}
+		if len(ws[0].Intercepts) > 0 {
+			lines = append(lines, render.Truncate(ws[0].Intercepts[0], apiLineWidth))
+		}
+		grp.Nodes = append(grp.Nodes, render.Node{ID: "webhooks/" + key, Label: ws[0].Configuration, Lines: lines})
 	}
 	return grp, true
 }

@@ -18,6 +18,8 @@ type Model struct {
 	AddOns          []AddOn     `json:"addOns"`
 	APIGroups       []APIGroup  `json:"apiGroups"`
 	CustomResources []CRDGroup  `json:"customResources"`
+	// Webhooks are the admission webhooks kube-apiserver calls on writes.
+	Webhooks []Webhook `json:"webhooks"`
 	// Notes say what could not be read or inferred, so a partial view is never silent.
 	Notes []string `json:"notes"`
 	// ReadAt is set when the model was reused from the short-lived cache: when it was read.
@@ -128,6 +130,25 @@ type APIGroup struct {
 	Resources        []Resource `json:"resources"`
 	// Aggregated is set when kube-apiserver forwards the group to an extension API server.
 	Aggregated *AggregatedAPI `json:"aggregated,omitempty"`
+}
+
+// Webhook is one admission webhook: what it intercepts and who answers it.
+type Webhook struct {
+	Name string `json:"name"`
+	// Kind is "mutating" or "validating".
+	Kind          string `json:"kind"`
+	Configuration string `json:"configuration"`
+	// Service is namespace/name of the Service that answers; URL is set instead for a
+	// webhook outside the cluster.
+	Service string `json:"service,omitempty"`
+	URL     string `json:"url,omitempty"`
+	// Intercepts summarises the rules: "CREATE,UPDATE deployments.apps".
+	Intercepts []string `json:"intercepts"`
+	// FailurePolicy is Fail (writes are refused when the webhook cannot answer) or Ignore.
+	FailurePolicy  string `json:"failurePolicy"`
+	TimeoutSeconds int32  `json:"timeoutSeconds"`
+	// ServedBy is the workload behind the Service, when its Pods could be matched.
+	ServedBy string `json:"servedBy,omitempty"`
 }
 
 // AggregatedAPI is what the group's APIService objects say: which Service answers it and

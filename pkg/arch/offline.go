@@ -5,7 +5,7 @@ package arch
 func Offline() *Model {
 	kb := KB()
 	m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Offline: true, ControlPlane: []Component{},
-		Nodes: []Node{}, AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Notes: []string{}}
+		Nodes: []Node{}, AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Webhooks: []Webhook{}, Notes: []string{}}
 	for _, name := range []string{"kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager", "cloud-controller-manager"} {
 		e := kb.Component(name)
 		m.ControlPlane = append(m.ControlPlane, Component{Name: name, Summary: e.Summary, Seen: []string{}, Health: "", TalksTo: e.TalksTo})
@@ -25,6 +25,9 @@ func Offline() *Model {
 		Name: "widgets.example.com", Kind: "Widget", Plural: "widgets", Group: "example.com", Versions: []string{"v1"}, Scope: "Namespaced",
 		Operator: &Operator{Kind: "Deployment", Namespace: "widget-system", Name: "widget-operator", Evidence: []string{"an example: an operator is a controller for its own kind"}},
 	}}})
+	m.Webhooks = append(m.Webhooks, Webhook{Name: "validate.widgets.example.com", Kind: "validating", Configuration: "widget-operator",
+		Service: "widget-system/widget-webhook", Intercepts: []string{"CREATE,UPDATE widgets.example.com"}, FailurePolicy: "Fail",
+		TimeoutSeconds: 10, ServedBy: "deployment widget-system/widget-operator"})
 	m.Cluster.NodeCount = 1
 	m.Cluster.CRDCount = 1
 	m.Cluster.OperatorsInferred = true

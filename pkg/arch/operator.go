@@ -34,9 +34,9 @@ var writeVerbs = map[string]bool{"*": true, "create": true, "update": true, "pat
 // and version labels are shared by unrelated things and are left out.
 var ownershipLabels = []string{"app.kubernetes.io/part-of", "app.kubernetes.io/name", "app.kubernetes.io/instance", "app", "release"}
 
-// webhookServices lists namespace/name of every Service that a CRD's conversion webhook
-// names, or that an admission webhook for a custom group names: the Services whose
-// selectors lead to operators.
+// webhookServices lists namespace/name of every Service that a CRD's conversion webhook or
+// an admission webhook names: their selectors lead to operators and to the workloads that
+// answer webhooks.
 func webhookServices(r *raw) [][2]string {
 	seen := map[string]bool{}
 	var out [][2]string
@@ -47,21 +47,28 @@ func webhookServices(r *raw) [][2]string {
 		seen[ref.Namespace+"/"+ref.Name] = true
 		out = append(out, [2]string{ref.Namespace, ref.Name})
 	}
-	groups := map[string]bool{}
 	for _, c := range r.crds {
 		ns, _, _ := unstructured.NestedString(c.Object, "spec", "conversion", "webhook", "clientConfig", "service", "namespace")
 		name, _, _ := unstructured.NestedString(c.Object, "spec", "conversion", "webhook", "clientConfig", "service", "name")
 		add(&admissionregistrationv1.ServiceReference{Namespace: ns, Name: name})
-		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
-		groups[group] = true
 	}
 	for _, h := range admissionHooks(r) {
-		for _, rule := range h.rules {
-			for _, g := range rule.APIGroups {
-				if groups[g] {
-					add(h.service)
-				}
-			}
+		add(h.service)
+	}
+	return out
+}
+
+// workloadsBehind lists the workloads in namespace ns whose Pods the Service ns/name selects.
+func workloadsBehind(r *raw, ws []workload, ns, name string) []*workload {
+	svc := r.services[ns+"/"+name]
+	if svc == nil || len(svc.Spec.Selector) == 0 {
+		return nil
+	}
+	sel := labels.SelectorFromSet(svc.Spec.Selector)
+	var out []*workload
+	for i := range ws {
+		if ws[i].namespace == ns && sel.Matches(labels.Set(ws[i].podLabels)) {
+			out = append(out, &ws[i])
 		}
 	}
 	return out
@@ -71,19 +78,25 @@ func webhookServices(r *raw) [][2]string {
 type admissionHook struct {
 	kind, config, name string
 	service            *admissionregistrationv1.ServiceReference
+	url                *string
 	rules              []admissionregistrationv1.RuleWithOperations
+	failurePolicy      *admissionregistrationv1.FailurePolicyType
+	timeoutSeconds     *int32
 }
 
+// admissionHooks lists mutating webhooks first, as kube-apiserver calls them.
 func admissionHooks(r *raw) []admissionHook {
 	var out []admissionHook
-	for _, c := range r.validating {
-		for _, w := range c.Webhooks {
-			out = append(out, admissionHook{kind: "validating", config: c.Name, name: w.Name, service: w.ClientConfig.Service, rules: w.Rules})
-		}
-	}
 	for _, c := range r.mutating {
 		for _, w := range c.Webhooks {
-			out = append(out, admissionHook{kind: "mutating", config: c.Name, name: w.Name, service: w.ClientConfig.Service, rules: w.Rules})
+			out = append(out, admissionHook{kind: "mutating", config: c.Name, name: w.Name, service: w.ClientConfig.Service,
+				url: w.ClientConfig.URL, rules: w.Rules, failurePolicy: w.FailurePolicy, timeoutSeconds: w.TimeoutSeconds})
+		}
+	}
+	for _, c := range r.validating {
+		for _, w := range c.Webhooks {
+			out = append(out, admissionHook{kind: "validating", config: c.Name, name: w.Name, service: w.ClientConfig.Service,
+				url: w.ClientConfig.URL, rules: w.Rules, failurePolicy: w.FailurePolicy, timeoutSeconds: w.TimeoutSeconds})
 		}
 	}
 	return out
@@ -242,21 +255,7 @@ func inferOperator(crd unstructured.Unstructured, group, plural string, r *raw, 
 		}
 		return c
 	}
-	// The workloads in namespace ns whose Pods a Service's selector picks.
-	behind := func(ns, name string) []*workload {
-		svc := r.services[ns+"/"+name]
-		if svc == nil || len(svc.Spec.Selector) == 0 {
-			return nil
-		}
-		sel := labels.SelectorFromSet(svc.Spec.Selector)
-		var out []*workload
-		for i := range ws {
-			if ws[i].namespace == ns && sel.Matches(labels.Set(ws[i].podLabels)) {
-				out = append(out, &ws[i])
-			}
-		}
-		return out
-	}
+	behind := func(ns, name string) []*workload { return workloadsBehind(r, ws, ns, name) }
 	// RBAC: the workload's ServiceAccount may write the resource.
 	for i := range ws {
 		w := &ws[i]

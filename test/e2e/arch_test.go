@@ -133,6 +133,26 @@ func TestArchInfersTheOperatorOfACustomResource(t *testing.T) {
 			t.Errorf("overview lacks %q:\n%s", want, out)
 		}
 	}
+	// The suggestions webhook is drawn with who answers it and what it intercepts.
+	var hook *arch.Webhook
+	for i := range m.Webhooks {
+		if m.Webhooks[i].Name == "validate.suggestions.arch-e2e.example.io" {
+			hook = &m.Webhooks[i]
+		}
+	}
+	if hook == nil || hook.Kind != "validating" || hook.FailurePolicy != "Ignore" || hook.Service != "arch-e2e/suggestion-webhook" ||
+		hook.ServedBy != "statefulset arch-e2e/suggestion-controller" || strings.Join(hook.Intercepts, ";") != "CREATE,UPDATE suggestions.kubeflow.org" {
+		t.Errorf("webhook: %+v", hook)
+	}
+	for _, want := range []string{"Admission webhooks (called by kube-apiserver on writes)", "arch-e2e-suggestions", "failurePolicy Ignore"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("overview lacks %q:\n%s", want, out)
+		}
+	}
+	out = kubectl(t, "arch", "explain", "webhooks", cache)
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "validate.suggestions.arch-e2e.example.io (validating, configuration arch-e2e-suggestions): CREATE,UPDATE suggestions.kubeflow.org; answered by statefulset arch-e2e/suggestion-controller") {
+		t.Errorf("explain webhooks does not list this cluster's webhook:\n%s", out)
+	}
 	out = kubectl(t, "arch", "explain", "experiments.kubeflow.org", cache)
 	for _, want := range []string{"KIND: Experiment", "custom (CustomResourceDefinition)", "operator deployment arch-e2e/experiment-controller", "Schema-less"} {
 		if !strings.Contains(out, want) {

@@ -1,0 +1,71 @@
+package arch
+
+import (
+	"sort"
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+)
+
+// webhooks lists the admission webhooks with what they intercept and, when the Service's
+// selector picks a workload's Pods, who answers them.
+func webhooks(r *raw, ws []workload) []Webhook {
+	out := []Webhook{}
+	for _, h := range admissionHooks(r) {
+		w := Webhook{Name: h.name, Kind: h.kind, Configuration: h.config, Intercepts: intercepts(h.rules),
+			// The API server's defaults, for configurations read before defaulting (tests).
+			FailurePolicy: string(admissionregistrationv1.Fail), TimeoutSeconds: 10}
+		if h.failurePolicy != nil {
+			w.FailurePolicy = string(*h.failurePolicy)
+		}
+		if h.timeoutSeconds != nil {
+			w.TimeoutSeconds = *h.timeoutSeconds
+		}
+		switch {
+		case h.service != nil:
+			w.Service = h.service.Namespace + "/" + h.service.Name
+			if behind := workloadsBehind(r, ws, h.service.Namespace, h.service.Name); len(behind) > 0 {
+				w.ServedBy = strings.ToLower(behind[0].kind) + " " + behind[0].namespace + "/" + behind[0].name
+			}
+		case h.url != nil:
+			w.URL = *h.url
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// intercepts summarises webhook rules as "CREATE,UPDATE deployments.apps, pods".
+func intercepts(rules []admissionregistrationv1.RuleWithOperations) []string {
+	var out []string
+	for _, rule := range rules {
+		ops := make([]string, 0, len(rule.Operations))
+		for _, op := range rule.Operations {
+			ops = append(ops, string(op))
+		}
+		sort.Strings(ops)
+		what := "every resource"
+		if !(contains(rule.APIGroups, "*") && (contains(rule.Resources, "*") || contains(rule.Resources, "*/*"))) {
+			var res []string
+			for _, g := range rule.APIGroups {
+				for _, r := range rule.Resources {
+					switch {
+					case g == "*":
+						res = append(res, r+" in every group")
+					case g == "":
+						res = append(res, r)
+					default:
+						res = append(res, r+"."+g)
+					}
+				}
+			}
+			what = strings.Join(res, ", ")
+		}
+		verbs := strings.Join(ops, ",")
+		if contains(ops, "*") {
+			verbs = "every write to"
+		}
+		out = append(out, verbs+" "+what)
+	}
+	return out
+}
