@@ -57,6 +57,8 @@ type ResourceExplanation struct {
 	// Path is the chain in one line: Deployment -> deployment controller -> ReplicaSet ...
 	Path []string `json:"path"`
 	CRD  *CRD     `json:"crd,omitempty"`
+	// Webhooks are the admission webhooks called when the resource is written.
+	Webhooks []Webhook `json:"webhooks,omitempty"`
 	// OperatorsInferred is false when operators could not be looked for.
 	OperatorsInferred bool `json:"operatorsInferred"`
 	// FieldPath is the dotted path asked for (pod.spec.containers), empty for the kind.
@@ -175,19 +177,23 @@ func WriteOverview(w io.Writer, m *Model, st render.Style) error {
 // webhookLine says in one sentence what a webhook intercepts, who answers and what happens
 // when it cannot.
 func webhookLine(h Webhook) string {
-	who := "a URL outside the cluster"
-	switch {
-	case h.ServedBy != "":
-		who = h.ServedBy + " (Service " + h.Service + ")"
-	case h.Service != "":
-		who = "Service " + h.Service
-	}
+	who := webhookAnswerer(h)
 	effect := "writes it matches are refused while it cannot answer"
 	if h.FailurePolicy == "Ignore" {
 		effect = "writes go through unchecked while it cannot answer"
 	}
 	return fmt.Sprintf("%s (%s, configuration %s): %s; answered by %s; timeout %ds, failurePolicy %s: %s.",
 		h.Name, h.Kind, h.Configuration, strings.Join(h.Intercepts, "; "), who, h.TimeoutSeconds, h.FailurePolicy, effect)
+}
+
+func webhookAnswerer(h Webhook) string {
+	switch {
+	case h.ServedBy != "":
+		return h.ServedBy + " (Service " + h.Service + ")"
+	case h.Service != "":
+		return "Service " + h.Service
+	}
+	return "a URL outside the cluster"
 }
 
 func crdLine(c CRD, inferred bool) string {
@@ -426,6 +432,10 @@ func WriteResource(w io.Writer, r *ResourceExplanation, recursive bool, st rende
 		fmt.Fprintln(w)
 	}
 	render.Paragraph(w, st, 2, "you or a client -> kube-apiserver (authenticates, authorises, admits, stores it in etcd)")
+	for _, h := range r.Webhooks {
+		render.Paragraph(w, st, 4, fmt.Sprintf("- calls the %s webhook %s (failurePolicy %s) on %s; answered by %s", h.Kind, h.Name,
+			h.FailurePolicy, strings.Join(h.Intercepts, "; "), webhookAnswerer(h)))
+	}
 	if r.CRD != nil {
 		if r.CRD.Operator != nil {
 			render.Paragraph(w, st, 2, fmt.Sprintf("-> operator %s %s (%s)", strings.ToLower(r.CRD.Operator.Kind), r.CRD.Operator.Ref(), strings.Join(r.CRD.Operator.Evidence, "; ")))

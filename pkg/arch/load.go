@@ -141,6 +141,7 @@ func ExplainResource(m *Model, specs SpecSource, r *Resource, g *APIGroup, field
 	if e.ActedOnBy == nil {
 		e.ActedOnBy = []ChainStep{}
 	}
+	e.Webhooks = m.WebhooksFor(r.Group, r.Name)
 	e.Path = []string{r.Kind}
 	if e.CRD != nil && e.CRD.Operator != nil {
 		e.Path = append(e.Path, "operator "+e.CRD.Operator.Ref())

@@ -3,6 +3,8 @@
 // read, and holds the knowledge base that explains each part.
 package arch
 
+import "strings"
+
 // SchemaVersion is bumped when a field of the JSON/YAML model changes meaning or is removed,
 // so scripts can tell which shape they read.
 const SchemaVersion = "arch.kubectl-katib.io/v1"
@@ -143,12 +145,34 @@ type Webhook struct {
 	Service string `json:"service,omitempty"`
 	URL     string `json:"url,omitempty"`
 	// Intercepts summarises the rules: "CREATE,UPDATE deployments.apps".
-	Intercepts []string `json:"intercepts"`
+	Intercepts []string      `json:"intercepts"`
+	Rules      []WebhookRule `json:"rules"`
 	// FailurePolicy is Fail (writes are refused when the webhook cannot answer) or Ignore.
 	FailurePolicy  string `json:"failurePolicy"`
 	TimeoutSeconds int32  `json:"timeoutSeconds"`
 	// ServedBy is the workload behind the Service, when its Pods could be matched.
 	ServedBy string `json:"servedBy,omitempty"`
+}
+
+// WebhookRule is one rule of a webhook: the operations on the resources of the groups it
+// is called for ("*" for any).
+type WebhookRule struct {
+	Operations []string `json:"operations"`
+	APIGroups  []string `json:"apiGroups"`
+	Resources  []string `json:"resources"`
+}
+
+// Covers reports whether the rule is called for some write to plural.group.
+func (r WebhookRule) Covers(group, plural string) bool {
+	if !contains(r.APIGroups, "*") && !contains(r.APIGroups, group) {
+		return false
+	}
+	for _, res := range r.Resources {
+		if res == "*" || res == "*/*" || res == plural || strings.HasPrefix(res, plural+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // AggregatedAPI is what the group's APIService objects say: which Service answers it and

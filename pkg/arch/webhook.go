@@ -12,7 +12,7 @@ import (
 func webhooks(r *raw, ws []workload) []Webhook {
 	out := []Webhook{}
 	for _, h := range admissionHooks(r) {
-		w := Webhook{Name: h.name, Kind: h.kind, Configuration: h.config, Intercepts: intercepts(h.rules),
+		w := Webhook{Name: h.name, Kind: h.kind, Configuration: h.config, Intercepts: intercepts(h.rules), Rules: rules(h.rules),
 			// The API server's defaults, for configurations read before defaulting (tests).
 			FailurePolicy: string(admissionregistrationv1.Fail), TimeoutSeconds: 10}
 		if h.failurePolicy != nil {
@@ -31,6 +31,32 @@ func webhooks(r *raw, ws []workload) []Webhook {
 			w.URL = *h.url
 		}
 		out = append(out, w)
+	}
+	return out
+}
+
+func rules(in []admissionregistrationv1.RuleWithOperations) []WebhookRule {
+	out := []WebhookRule{}
+	for _, r := range in {
+		wr := WebhookRule{Operations: []string{}, APIGroups: append([]string{}, r.APIGroups...), Resources: append([]string{}, r.Resources...)}
+		for _, op := range r.Operations {
+			wr.Operations = append(wr.Operations, string(op))
+		}
+		out = append(out, wr)
+	}
+	return out
+}
+
+// WebhooksFor lists the webhooks kube-apiserver calls for some write to plural.group.
+func (m *Model) WebhooksFor(group, plural string) []Webhook {
+	var out []Webhook
+	for _, w := range m.Webhooks {
+		for _, r := range w.Rules {
+			if r.Covers(group, plural) {
+				out = append(out, w)
+				break
+			}
+		}
 	}
 	return out
 }

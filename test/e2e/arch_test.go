@@ -153,6 +153,10 @@ func TestArchInfersTheOperatorOfACustomResource(t *testing.T) {
 	if !strings.Contains(strings.Join(strings.Fields(out), " "), "validate.suggestions.arch-e2e.example.io (validating, configuration arch-e2e-suggestions): CREATE,UPDATE suggestions.kubeflow.org; answered by statefulset arch-e2e/suggestion-controller") {
 		t.Errorf("explain webhooks does not list this cluster's webhook:\n%s", out)
 	}
+	out = kubectl(t, "arch", "explain", "suggestions.kubeflow.org", cache)
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "calls the validating webhook validate.suggestions.arch-e2e.example.io (failurePolicy Ignore) on CREATE,UPDATE suggestions.kubeflow.org") {
+		t.Errorf("explain suggestions.kubeflow.org does not name the webhook its writes go through:\n%s", out)
+	}
 	out = kubectl(t, "arch", "explain", "experiments.kubeflow.org", cache)
 	for _, want := range []string{"KIND: Experiment", "custom (CustomResourceDefinition)", "operator deployment arch-e2e/experiment-controller", "Schema-less"} {
 		if !strings.Contains(out, want) {
