@@ -145,12 +145,7 @@ func (m *Model) apiGroup() (render.Group, bool) {
 		// Aggregated groups have a part of their own, whoever defined them: another server
 		// answers them.
 		if a.Aggregated != nil {
-			lines := []string{render.Truncate(a.Name, apiLineWidth)}
-			// A namespace/name too long for one line breaks after the slash.
-			lines = append(lines, render.Wrap(strings.Replace("via "+a.Aggregated.Service, "/", "/ ", 1), apiLineWidth)...)
-			if len(lines) == 3 && render.Width(lines[1])+render.Width(lines[2]) <= apiLineWidth {
-				lines = []string{lines[0], lines[1] + lines[2]}
-			}
+			lines := append([]string{render.Truncate(a.Name, apiLineWidth)}, refLines("via "+a.Aggregated.Service)...)
 			if !a.Aggregated.Available {
 				lines = append(lines, render.Truncate("unavailable: "+a.Aggregated.Reason, apiLineWidth))
 				aggregatedStatus = "failing"
@@ -238,9 +233,9 @@ func (m *Model) webhookGroup() (render.Group, bool) {
 		lines := []string{kind, "failurePolicy " + policy}
 		switch {
 		case ws[0].ServedBy != "":
-			lines = append(lines, render.Wrap(strings.Replace("by "+ws[0].ServedBy, "/", "/ ", 1), apiLineWidth)...)
+			lines = append(lines, refLines("by "+ws[0].ServedBy)...)
 		case ws[0].Service != "":
-			lines = append(lines, render.Wrap(strings.Replace("via Service "+ws[0].Service, "/", "/ ", 1), apiLineWidth)...)
+			lines = append(lines, refLines("via Service "+ws[0].Service)...)
 		default:
 			lines = append(lines, "via a URL outside the cluster")
 		}
@@ -250,6 +245,19 @@ func (m *Model) webhookGroup() (render.Group, bool) {
 		grp.Nodes = append(grp.Nodes, render.Node{ID: "webhooks/" + key, Label: ws[0].Configuration, Lines: lines})
 	}
 	return grp, true
+}
+
+// refLines fits text that ends in a namespace/name to a part's lines, breaking after the
+// slash when it is too long for one.
+func refLines(text string) []string {
+	if render.Width(text) <= apiLineWidth {
+		return []string{text}
+	}
+	lines := render.Wrap(strings.Replace(text, "/", "/ ", 1), apiLineWidth)
+	for i := range lines {
+		lines[i] = strings.Replace(lines[i], "/ ", "/", 1)
+	}
+	return lines
 }
 
 func countLine(groups, resources int) string {

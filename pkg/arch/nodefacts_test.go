@@ -25,3 +25,25 @@ func TestNodeFactsNamePressureAndAllocatable(t *testing.T) {
 		t.Errorf("no capacity: %q", got)
 	}
 }
+
+func TestRefLinesBreakAfterTheSlash(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"via kube-system/metrics-server", []string{"via kube-system/metrics-server"}},
+		{"via Service arch-e2e/suggestion-webhook", []string{"via Service arch-e2e/", "suggestion-webhook"}},
+		{"by statefulset a-very-long-namespace/x", []string{"by statefulset", "a-very-long-namespace/x"}},
+	} {
+		got := refLines(tc.in)
+		if len(got) != len(tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+			}
+		}
+	}
+}
