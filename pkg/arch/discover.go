@@ -171,7 +171,10 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	run(func() { r.version, r.versionErr = src.Discovery.ServerVersion() })
 	run(func() { r.groups, r.resources, r.groupsErr = src.Discovery.ServerGroupsAndResources() })
 	run(func() {
-		l, err := src.Dynamic.Resource(APIServiceResource).List(ctx, all)
+		// The API server registers its own groups and the CRDs' with this label; only the
+		// rest can name an extension API server, and they are few.
+		registered := metav1.ListOptions{ResourceVersion: "0", LabelSelector: "!kube-aggregator.kubernetes.io/automanaged"}
+		l, err := src.Dynamic.Resource(APIServiceResource).List(ctx, registered)
 		if err == nil {
 			r.apiServices = l.Items
 		}
