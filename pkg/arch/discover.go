@@ -807,11 +807,7 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 		if ag.PreferredVersion == "" && len(ag.Versions) > 0 {
 			ag.PreferredVersion = ag.Versions[0]
 		}
-		if crdsKnown {
-			ag.BuiltIn = !custom[g.Name] && (knownBuiltIn[g.Name] || strings.HasSuffix(g.Name, ".k8s.io") || kb.Groups[g.Name] != "")
-		} else {
-			ag.BuiltIn = knownBuiltIn[g.Name] || strings.HasSuffix(g.Name, ".k8s.io") || kb.Groups[g.Name] != ""
-		}
+		ag.BuiltIn = builtInByName(g.Name, kb) && !(crdsKnown && custom[g.Name])
 		ag.Aggregated = aggregated[g.Name]
 		delete(aggregated, g.Name)
 		ag.Description = kb.GroupDescription(g.Name)
@@ -840,8 +836,7 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 	// An extension API server that does not answer can leave its group out of discovery; its
 	// APIService still says the group exists and who should serve it.
 	for name, a := range aggregated {
-		ag := APIGroup{Name: name, Versions: a.Versions, Resources: []Resource{}, Aggregated: a,
-			BuiltIn: knownBuiltIn[name] || strings.HasSuffix(name, ".k8s.io") || kb.Groups[name] != ""}
+		ag := APIGroup{Name: name, Versions: a.Versions, Resources: []Resource{}, Aggregated: a, BuiltIn: builtInByName(name, kb)}
 		if len(a.Versions) > 0 {
 			ag.PreferredVersion = a.Versions[0]
 		}
@@ -936,26 +931,60 @@ func aggregatedNotes(r *raw, groups []APIGroup, n *notes) {
 	}
 }
 
-// refreshStaleDiscovery re-reads discovery when cached discovery predates a CRD, as kubectl
-// does when a kind is missing from its cache: a CRD created since the cache was written
-// would otherwise be invisible for hours.
+// refreshStaleDiscovery re-reads discovery when cached discovery disagrees with the CRDs, as
+// kubectl does when a kind is missing from its cache: a CRD created, given a new version or
+// deleted since the cache was written would otherwise be shown wrongly for hours.
 func refreshStaleDiscovery(r *raw, src Source) {
 	cached, ok := src.Discovery.(discovery.CachedDiscoveryInterface)
 	if !ok || cached.Fresh() || r.crdsErr != nil || r.groupsErr != nil {
 		return
 	}
-	known := map[string]bool{}
+	if discoveryIsStale(r, KB()) {
+		cached.Invalidate()
+		r.groups, r.resources, r.groupsErr = cached.ServerGroupsAndResources()
+	}
+}
+
+// discoveryIsStale says whether a CRD serves a group version that discovery lacks, or
+// discovery lists a group that nothing serves any more: not the API server itself (by name),
+// not a CRD and not an extension API server.
+func discoveryIsStale(r *raw, kb *Knowledge) bool {
+	discovered := map[string]bool{}
 	for _, g := range r.groups {
-		if g != nil {
-			known[g.Name] = true
+		if g == nil {
+			continue
+		}
+		for _, v := range g.Versions {
+			discovered[v.GroupVersion] = true
 		}
 	}
+	fromCRDs := map[string]bool{}
 	for _, c := range r.crds {
 		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
-		if !known[group] {
-			cached.Invalidate()
-			r.groups, r.resources, r.groupsErr = cached.ServerGroupsAndResources()
-			return
+		fromCRDs[group] = true
+		versions, _, _ := unstructured.NestedSlice(c.Object, "spec", "versions")
+		for _, v := range versions {
+			vm, _ := v.(map[string]any)
+			name, _ := vm["name"].(string)
+			if served, _ := vm["served"].(bool); served && name != "" && !discovered[group+"/"+name] {
+				return true
+			}
 		}
 	}
+	if r.apiSvcErr != nil {
+		return false
+	}
+	aggregated := aggregatedAPIs(r.apiServices)
+	for _, g := range r.groups {
+		if g != nil && !fromCRDs[g.Name] && aggregated[g.Name] == nil && !builtInByName(g.Name, kb) {
+			return true
+		}
+	}
+	return false
+}
+
+// builtInByName tells kube-apiserver's own groups by their names: the core group, the few
+// without a domain, everything under .k8s.io, and the groups the knowledge base describes.
+func builtInByName(name string, kb *Knowledge) bool {
+	return knownBuiltIn[name] || strings.HasSuffix(name, ".k8s.io") || kb.Groups[name] != ""
 }

@@ -310,3 +310,44 @@ func TestArchNamesAnUnavailableAggregatedAPI(t *testing.T) {
 		t.Errorf("api-versions does not mark the group:\n%s", out)
 	}
 }
+
+// Cached discovery (kept for hours) must not hide a CRD created since, nor show one deleted
+// since: the model is checked against the CRDs read live.
+func TestArchCachedDiscoveryFollowsCRDs(t *testing.T) {
+	fixture := filepath.Join(repoRoot(), "testdata", "arch", "e2e", "stale.yaml")
+	const group = "stale.arch-e2e.example.io"
+	t.Cleanup(func() { runKubectlEnv(nil, "delete", "-f", fixture, "--ignore-not-found") })
+	cacheDir := t.TempDir()
+	cache := "--cache-dir=" + cacheDir
+	has := func() bool {
+		// Dropping the reused model leaves only the disk-cached discovery in play.
+		if err := os.RemoveAll(filepath.Join(cacheDir, "kubectl-arch")); err != nil {
+			t.Fatal(err)
+		}
+		var m arch.Model
+		archJSON(t, &m, "explain", cache)
+		for _, g := range m.APIGroups {
+			if g.Name == group {
+				return true
+			}
+		}
+		return false
+	}
+	if has() {
+		t.Fatalf("%s is served before its CRD exists", group)
+	}
+	kubectl(t, "apply", "-f", fixture)
+	kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/gadgets."+group)
+	if !has() {
+		t.Errorf("a CRD created after discovery was cached is missing")
+	}
+	kubectl(t, "delete", "-f", fixture, "--wait=true")
+	// The API server drops the group from discovery shortly after the CRD is gone.
+	deadline := time.Now().Add(20 * time.Second)
+	for has() {
+		if time.Now().After(deadline) {
+			t.Fatalf("a CRD deleted after discovery was cached is still shown")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
