@@ -257,6 +257,19 @@ func TestManagedClusterRendersWithoutErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The webhook with no ready Pod and the unanswered aggregated API are warnings, not
+	// notes about what could not be read.
+	warnings := strings.Join(m.Warnings, "\n")
+	if len(m.Warnings) != 2 || !strings.Contains(warnings, "validate.provider-policy.example.io is answered by deployment kube-system/policy-webhook, which has no ready Pod (0/1)") ||
+		!strings.Contains(warnings, "metrics.k8s.io") {
+		t.Errorf("warnings: %q", m.Warnings)
+	}
+	var svg bytes.Buffer
+	_ = render.SVG(&svg, m.Graph())
+	assertXML(t, svg.Bytes())
+	if !strings.Contains(svg.String(), ">Warnings</text>") || !strings.Contains(svg.String(), "policy-webhook, which has no ready Pod") {
+		t.Error("the SVG does not show the warnings")
+	}
 }
 
 func TestRestrictedUserGetsPartialView(t *testing.T) {

@@ -186,13 +186,13 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 		if r.versionErr != nil {
 			return nil, &UnreachableError{Where: describeSource(src), Err: r.versionErr}
 		}
-		m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Notes: []string{}}
+		m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Warnings: []string{}, Notes: []string{}}
 		n := &notes{}
 		n.add("CustomResourceDefinitions", r.crdsErr, "custom groups are told apart from built-in ones by name only")
 		m.CustomResources = crdGroups(r, n)
 		m.APIGroups = apiGroups(r, m.CustomResources, r.crdsErr == nil, KB())
 		aggregatedNotes(r, m.APIGroups, n)
-		m.Notes = n.list
+		m.Notes, m.Warnings = n.list, append([]string{}, n.warnings...)
 		return m, nil
 	}
 	if src.Probe != nil {
@@ -341,8 +341,8 @@ func describeSource(src Source) string {
 	return "server " + src.Server
 }
 
-// notes collects what could not be read, once per cause.
-type notes struct{ list []string }
+// notes collects what could not be read, once per cause, and the problems found.
+type notes struct{ list, warnings []string }
 
 func (n *notes) add(what string, err error, consequence string) {
 	if err == nil {
@@ -371,7 +371,7 @@ func shortErr(err error) string {
 func assemble(r *raw, src Source, now time.Time) *Model {
 	kb := KB()
 	m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", ControlPlane: []Component{}, Nodes: []Node{},
-		AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Webhooks: []Webhook{}, Notes: []string{}}
+		AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Webhooks: []Webhook{}, Warnings: []string{}, Notes: []string{}}
 	n := &notes{}
 	m.Cluster = Cluster{Server: src.Server, Context: src.Context}
 	if r.version != nil {
@@ -414,6 +414,7 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 	m.AddOns = addOns(r)
 	m.CustomResources = crdGroups(r, n)
 	m.Webhooks = webhooks(r, workloads(r))
+	webhookNotes(m.Webhooks, n)
 	m.Cluster.OperatorsInferred = r.crdsErr == nil && r.deploysErr == nil && rbacErr == nil
 	for _, g := range m.CustomResources {
 		m.Cluster.CRDCount += len(g.CRDs)
@@ -436,6 +437,7 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 		}
 	}
 	m.Notes = n.list
+	m.Warnings = append(m.Warnings, n.warnings...)
 	return m
 }
 
@@ -923,7 +925,7 @@ func aggregatedNotes(r *raw, groups []APIGroup, n *notes) {
 			continue
 		}
 		down = true
-		n.list = append(n.list, fmt.Sprintf("The extension API server for %s (Service %s) is not available (%s: %s). Clients that read API discovery, kubectl among them, report errors for this group until it answers or its APIService is deleted.",
+		n.warnings = append(n.warnings, fmt.Sprintf("The extension API server for %s (Service %s) is not available (%s: %s). Clients that read API discovery, kubectl among them, report errors for this group until it answers or its APIService is deleted.",
 			g.Name, a.Service, a.Reason, strings.TrimSuffix(a.Message, ".")))
 	}
 	if r.groupsErr != nil && !down {

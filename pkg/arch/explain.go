@@ -38,6 +38,7 @@ type LiveFacts struct {
 	Webhooks         []Webhook  `json:"webhooks,omitempty"`
 	// OperatorsInferred is false when operators could not be looked for.
 	OperatorsInferred bool     `json:"operatorsInferred,omitempty"`
+	Warnings          []string `json:"warnings,omitempty"`
 	Notes             []string `json:"notes,omitempty"`
 }
 
@@ -101,6 +102,7 @@ func ExplainTopic(m *Model, e *Entry) *TopicExplanation {
 	default:
 		live.Component = m.Component(e.Name)
 	}
+	live.Warnings = m.Warnings
 	live.Notes = m.Notes
 	live.OperatorsInferred = m.Cluster.OperatorsInferred
 	t.Live = live
@@ -181,6 +183,9 @@ func webhookLine(h Webhook) string {
 	effect := "writes it matches are refused while it cannot answer"
 	if h.FailurePolicy == "Ignore" {
 		effect = "writes go through unchecked while it cannot answer"
+	}
+	if h.Ready != "" {
+		who += ", " + h.Ready + " ready"
 	}
 	return fmt.Sprintf("%s (%s, configuration %s): %s; answered by %s; timeout %ds, failurePolicy %s: %s.",
 		h.Name, h.Kind, h.Configuration, strings.Join(h.Intercepts, "; "), who, h.TimeoutSeconds, h.FailurePolicy, effect)
@@ -358,10 +363,11 @@ func writeLive(w io.Writer, t *TopicExplanation, st render.Style) {
 			line("no nodes are readable with these credentials")
 		}
 	}
-	if len(l.Notes) > 0 {
-		for _, n := range l.Notes {
-			line("note: %s", n)
-		}
+	for _, n := range l.Warnings {
+		line("warning: %s", n)
+	}
+	for _, n := range l.Notes {
+		line("note: %s", n)
 	}
 	if !wrote {
 		line("nothing more to show")

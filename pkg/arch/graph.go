@@ -16,7 +16,7 @@ const maxNodeGroups = 3
 
 // Graph turns the model into the diagram every output format draws.
 func (m *Model) Graph() *render.Graph {
-	g := &render.Graph{Title: m.title(), Subtitle: m.subtitle(), Notes: m.Notes}
+	g := &render.Graph{Title: m.title(), Subtitle: m.subtitle(), Warnings: m.Warnings, Notes: m.Notes}
 	cp := render.Group{ID: "control-plane", Label: "Control plane"}
 	// etcd first, then the API server next to it and to the components that call it, so the
 	// picture's links are short.
@@ -242,7 +242,20 @@ func (m *Model) webhookGroup() (render.Group, bool) {
 		if len(ws[0].Intercepts) > 0 {
 			lines = append(lines, render.Truncate(ws[0].Intercepts[0], apiLineWidth))
 		}
-		grp.Nodes = append(grp.Nodes, render.Node{ID: "webhooks/" + key, Label: ws[0].Configuration, Lines: lines})
+		// A part is ok or failing only when the workload behind it is known.
+		status := ""
+		for _, w := range ws {
+			switch {
+			case w.Down():
+				status = "failing"
+			case w.Ready != "" && status == "":
+				status = "ok"
+			}
+		}
+		if status == "failing" {
+			lines = append(lines, "no ready Pod behind it")
+		}
+		grp.Nodes = append(grp.Nodes, render.Node{ID: "webhooks/" + key, Label: ws[0].Configuration, Lines: lines, Status: status})
 	}
 	return grp, true
 }

@@ -22,6 +22,9 @@ type Model struct {
 	CustomResources []CRDGroup  `json:"customResources"`
 	// Webhooks are the admission webhooks kube-apiserver calls on writes.
 	Webhooks []Webhook `json:"webhooks"`
+	// Warnings name problems the reads revealed that break part of the cluster, such as an
+	// extension API server that does not answer or a webhook with no ready Pod.
+	Warnings []string `json:"warnings"`
 	// Notes say what could not be read or inferred, so a partial view is never silent.
 	Notes []string `json:"notes"`
 	// ReadAt is set when the model was reused from the short-lived cache: when it was read.
@@ -150,9 +153,14 @@ type Webhook struct {
 	// FailurePolicy is Fail (writes are refused when the webhook cannot answer) or Ignore.
 	FailurePolicy  string `json:"failurePolicy"`
 	TimeoutSeconds int32  `json:"timeoutSeconds"`
-	// ServedBy is the workload behind the Service, when its Pods could be matched.
+	// ServedBy is the workload behind the Service, when its Pods could be matched, and
+	// Ready its ready Pods out of those it wants ("1/1").
 	ServedBy string `json:"servedBy,omitempty"`
+	Ready    string `json:"ready,omitempty"`
 }
+
+// Down reports a webhook whose workload has no ready Pod: kube-apiserver cannot reach it.
+func (w Webhook) Down() bool { return strings.HasPrefix(w.Ready, "0/") }
 
 // WebhookRule is one rule of a webhook: the operations on the resources of the groups it
 // is called for ("*" for any).

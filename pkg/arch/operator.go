@@ -58,6 +58,14 @@ func webhookServices(r *raw) [][2]string {
 	return out
 }
 
+// replicas reads a spec's replica count, which the API server defaults to 1.
+func replicas(n *int32) int32 {
+	if n == nil {
+		return 1
+	}
+	return *n
+}
+
 // workloadsBehind lists the workloads in namespace ns whose Pods the Service ns/name selects.
 func workloadsBehind(r *raw, ws []workload, ns, name string) []*workload {
 	svc := r.services[ns+"/"+name]
@@ -122,25 +130,28 @@ func admissionScore(rule admissionregistrationv1.RuleWithOperations, group, plur
 type workload struct {
 	kind, namespace, name, serviceAccount string
 	labels, podLabels                     map[string]string
+	// ready and wanted count the workload's Pods, as kubectl get shows them.
+	ready, wanted int32
 }
 
 func workloads(r *raw) []workload {
 	var out []workload
-	add := func(kind string, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec) {
+	add := func(kind string, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, ready, wanted int32) {
 		sa := tmpl.Spec.ServiceAccountName
 		if sa == "" {
 			sa = "default"
 		}
-		out = append(out, workload{kind: kind, namespace: meta.Namespace, name: meta.Name, serviceAccount: sa, labels: meta.Labels, podLabels: tmpl.Labels})
+		out = append(out, workload{kind: kind, namespace: meta.Namespace, name: meta.Name, serviceAccount: sa, labels: meta.Labels,
+			podLabels: tmpl.Labels, ready: ready, wanted: wanted})
 	}
 	for _, d := range r.deploys {
-		add("Deployment", d.ObjectMeta, d.Spec.Template)
+		add("Deployment", d.ObjectMeta, d.Spec.Template, d.Status.ReadyReplicas, replicas(d.Spec.Replicas))
 	}
 	for _, s := range r.statefuls {
-		add("StatefulSet", s.ObjectMeta, s.Spec.Template)
+		add("StatefulSet", s.ObjectMeta, s.Spec.Template, s.Status.ReadyReplicas, replicas(s.Spec.Replicas))
 	}
 	for _, d := range r.daemons {
-		add("DaemonSet", d.ObjectMeta, d.Spec.Template)
+		add("DaemonSet", d.ObjectMeta, d.Spec.Template, d.Status.NumberReady, d.Status.DesiredNumberScheduled)
 	}
 	return out
 }

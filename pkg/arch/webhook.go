@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -26,6 +27,7 @@ func webhooks(r *raw, ws []workload) []Webhook {
 			w.Service = h.service.Namespace + "/" + h.service.Name
 			if behind := workloadsBehind(r, ws, h.service.Namespace, h.service.Name); len(behind) > 0 {
 				w.ServedBy = strings.ToLower(behind[0].kind) + " " + behind[0].namespace + "/" + behind[0].name
+				w.Ready = fmt.Sprintf("%d/%d", behind[0].ready, behind[0].wanted)
 			}
 		case h.url != nil:
 			w.URL = *h.url
@@ -45,6 +47,23 @@ func rules(in []admissionregistrationv1.RuleWithOperations) []WebhookRule {
 		out = append(out, wr)
 	}
 	return out
+}
+
+// webhookNotes warn of webhooks whose workload has no ready Pod: with failurePolicy Fail
+// the writes they intercept are refused, the most common way one component takes down
+// writes across a cluster.
+func webhookNotes(hooks []Webhook, n *notes) {
+	for _, w := range hooks {
+		if !w.Down() {
+			continue
+		}
+		effect := "the writes it intercepts are refused"
+		if w.FailurePolicy == "Ignore" {
+			effect = "the writes it intercepts go through unchecked"
+		}
+		n.warnings = append(n.warnings, fmt.Sprintf("The %s webhook %s is answered by %s, which has no ready Pod (%s): %s (%s) until it is back.",
+			w.Kind, w.Name, w.ServedBy, w.Ready, effect, strings.Join(w.Intercepts, "; ")))
+	}
 }
 
 // WebhooksFor lists the webhooks kube-apiserver calls for some write to plural.group.

@@ -14,6 +14,8 @@ type Graph struct {
 	Subtitle string
 	Groups   []Group
 	Edges    []Edge
+	// Warnings are printed under the diagram, before the notes: problems that were seen.
+	Warnings []string
 	// Notes are printed under the diagram: what could not be seen.
 	Notes []string
 }

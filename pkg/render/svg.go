@@ -109,11 +109,28 @@ func SVG(w io.Writer, g *Graph) error {
 		y += groupGap
 	}
 	y -= groupGap
-	notesTop := y + 20
+	type block struct {
+		title, colour string
+		items         []string
+	}
+	var blocks []block
+	if len(g.Warnings) > 0 {
+		blocks = append(blocks, block{"Warnings", "#c5221f", g.Warnings})
+	}
 	if len(g.Notes) > 0 {
-		y = notesTop + 18
-		for _, n := range g.Notes {
-			y += float64(lineHeight * len(Wrap(n, int((svgWidth-2*svgMargin)/charWidth))))
+		blocks = append(blocks, block{"Notes", "#b06000", g.Notes})
+	}
+	notesTop := y + 20
+	perLine := int((svgWidth - 2*svgMargin) / charWidth)
+	for i, bl := range blocks {
+		if i == 0 {
+			y = notesTop
+		} else {
+			y += 10
+		}
+		y += 18
+		for _, n := range bl.items {
+			y += float64(lineHeight * len(Wrap(n, perLine)))
 		}
 	}
 	height := y + svgMargin
@@ -272,11 +289,15 @@ func SVG(w io.Writer, g *Graph) error {
 		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="13" rx="3" fill="#ffffff" fill-opacity="0.92"/>`+"\n", l.x-w/2, l.y-10, w)
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" font-size="10" text-anchor="middle" fill="#3c4043">%s</text>`+"\n", l.x, l.y, xmlEscape(text))
 	}
-	if len(g.Notes) > 0 {
-		ny := notesTop + 14
-		fmt.Fprintf(&b, `<text x="%d" y="%.0f" font-size="13" font-weight="bold" fill="#b06000">Notes</text>`+"\n", svgMargin, ny)
-		for _, n := range g.Notes {
-			for _, l := range Wrap(n, int((svgWidth-2*svgMargin)/charWidth)) {
+	ny := notesTop - 4
+	for i, bl := range blocks {
+		if i > 0 {
+			ny += 10
+		}
+		ny += 18
+		fmt.Fprintf(&b, `<text x="%d" y="%.0f" font-size="13" font-weight="bold" fill="%s">%s</text>`+"\n", svgMargin, ny, bl.colour, bl.title)
+		for _, n := range bl.items {
+			for _, l := range Wrap(n, perLine) {
 				ny += lineHeight
 				fmt.Fprintf(&b, `<text x="%d" y="%.0f" font-size="11" fill="#3c4043">%s</text>`+"\n", svgMargin, ny, xmlEscape(l))
 			}

@@ -80,6 +80,11 @@ func Boxes(w io.Writer, g *Graph, st Style) error {
 			b.WriteString(st.Dim(l) + "\n")
 		}
 	}
+	if len(g.Warnings) > 0 {
+		for _, l := range Wrap(fmt.Sprintf("Attention: %d warning(s) at the end name parts that are not working.", len(g.Warnings)), width) {
+			b.WriteString(st.Status("failing", l) + "\n")
+		}
+	}
 	if len(g.Notes) > 0 {
 		for _, l := range Wrap(fmt.Sprintf("Partial view: %d note(s) at the end say what could not be read.", len(g.Notes)), width) {
 			b.WriteString(st.Status("unknown", l) + "\n")
@@ -135,9 +140,15 @@ func Boxes(w io.Writer, g *Graph, st Style) error {
 			b.WriteString(Truncate(line, width) + "\n")
 		}
 	}
-	if len(g.Notes) > 0 {
-		b.WriteString("\n" + st.Heading("Notes") + "\n")
-		for _, n := range g.Notes {
+	for _, list := range []struct {
+		title string
+		items []string
+	}{{"Warnings", g.Warnings}, {"Notes", g.Notes}} {
+		if len(list.items) == 0 {
+			continue
+		}
+		b.WriteString("\n" + st.Heading(list.title) + "\n")
+		for _, n := range list.items {
 			for i, l := range Wrap(n, width-4) {
 				prefix := "  - "
 				if i > 0 {

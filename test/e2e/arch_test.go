@@ -294,13 +294,13 @@ func TestArchNamesAnUnavailableAggregatedAPI(t *testing.T) {
 	if g.BuiltIn {
 		t.Errorf("%s is counted as built-in", group)
 	}
-	note := strings.Join(m.Notes, "\n")
-	if !strings.Contains(note, "The extension API server for "+group+" (Service arch-e2e-aggregated/missing-metrics-server) is not available (ServiceNotFound") {
-		t.Errorf("notes do not explain the unavailable group:\n%s", note)
+	warnings := strings.Join(m.Warnings, "\n")
+	if !strings.Contains(warnings, "The extension API server for "+group+" (Service arch-e2e-aggregated/missing-metrics-server) is not available (ServiceNotFound") {
+		t.Errorf("warnings do not explain the unavailable group:\n%s", warnings)
 	}
 
 	out := kubectl(t, "arch", "explain", archCacheDir(t))
-	for _, want := range []string{"aggregated groups", group, "via arch-e2e-aggregated/", "missing-metrics-server", "unavailable: ServiceNotFound"} {
+	for _, want := range []string{"Attention: 1 warning(s)", "aggregated groups", group, "via arch-e2e-aggregated/", "missing-metrics-server", "unavailable: ServiceNotFound", "Warnings"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("overview lacks %q:\n%s", want, out)
 		}

@@ -257,6 +257,10 @@ func Managed() arch.Source {
 		deployment("kube-system", "kube-dns", "kube-dns", map[string]string{"k8s-app": "kube-dns"}, 2),
 		deployment("kube-system", "metrics-server", "metrics-server", map[string]string{"k8s-app": "metrics-server"}, 0),
 		daemonSet("kube-proxy", map[string]string{"k8s-app": "kube-proxy"}),
+		// A provider's policy webhook whose Pods are all gone: writes to Deployments fail.
+		deployment("kube-system", "policy-webhook", "policy-webhook", map[string]string{"app": "policy-webhook"}, 0),
+		&corev1.Service{ObjectMeta: meta("kube-system", "policy-webhook", nil), Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "policy-webhook"}}},
+		validatingHook("provider-policy", []string{"apps"}, []string{"deployments"}, "kube-system", "policy-webhook"),
 	}
 	// metrics-server is scaled to zero, so the API server finds no endpoint for its group.
 	cs, _, src := build(objs, []runtime.Object{apiService("metrics.k8s.io", "v1beta1", &[2]string{"kube-system", "metrics-server"}, false,
