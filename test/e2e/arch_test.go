@@ -351,3 +351,26 @@ func TestArchCachedDiscoveryFollowsCRDs(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 }
+
+// A webhook with no ready Pod behind it is a warning with what it does to writes.
+func TestArchWarnsOfAWebhookWithNoReadyPod(t *testing.T) {
+	fixture := filepath.Join(repoRoot(), "testdata", "arch", "e2e", "down-webhook.yaml")
+	if phase, _, _ := runKubectlEnv(nil, "get", "namespace", "arch-e2e-down", "-o", "jsonpath={.status.phase}"); phase == "Terminating" {
+		runKubectlEnv(nil, "wait", "--for=delete", "namespace/arch-e2e-down", "--timeout=120s")
+	}
+	t.Cleanup(func() { runKubectlEnv(nil, "delete", "-f", fixture, "--ignore-not-found", "--wait=false") })
+	kubectl(t, "apply", "-f", fixture)
+
+	var m arch.Model
+	archJSON(t, &m, "explain", archCacheDir(t))
+	want := "The validating webhook validate.widgets.down.arch-e2e.example.io is answered by deployment arch-e2e-down/down-webhook, which has no ready Pod (0/1): the writes it intercepts go through unchecked (CREATE widgets.down.arch-e2e.example.io) until it is back."
+	if !strings.Contains(strings.Join(m.Warnings, "\n"), want) {
+		t.Errorf("warnings lack %q:\n%q", want, m.Warnings)
+	}
+	out := kubectl(t, "arch", "explain", archCacheDir(t))
+	for _, want := range []string{"Attention:", "arch-e2e-down", "no ready Pod behind it", "Warnings"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("overview lacks %q:\n%s", want, out)
+		}
+	}
+}
