@@ -414,7 +414,7 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 	m.AddOns = addOns(r)
 	m.CustomResources = crdGroups(r, n)
 	m.Webhooks = webhooks(r, workloads(r))
-	webhookNotes(m.Webhooks, n)
+	webhookWarnings(m.Webhooks, n)
 	m.Cluster.OperatorsInferred = r.crdsErr == nil && r.deploysErr == nil && rbacErr == nil
 	for _, g := range m.CustomResources {
 		m.Cluster.CRDCount += len(g.CRDs)

@@ -49,10 +49,10 @@ func rules(in []admissionregistrationv1.RuleWithOperations) []WebhookRule {
 	return out
 }
 
-// webhookNotes warn of webhooks whose workload has no ready Pod: with failurePolicy Fail
+// webhookWarnings warn of webhooks whose workload has no ready Pod: with failurePolicy Fail
 // the writes they intercept are refused, the most common way one component takes down
 // writes across a cluster.
-func webhookNotes(hooks []Webhook, n *notes) {
+func webhookWarnings(hooks []Webhook, n *notes) {
 	for _, w := range hooks {
 		if !w.Down() {
 			continue
