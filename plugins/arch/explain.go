@@ -33,11 +33,12 @@ func NewCmdExplain(root *cmdutil.RootOptions) *cobra.Command {
 		Use:   "explain [COMPONENT|RESOURCE|CONCEPT]",
 		Short: "Explain the cluster's architecture, or one component, resource or concept",
 		Long: `Without a topic, draw the cluster you are connected to (control plane, etcd, nodes,
-add-ons, API groups, custom resources and their operators) and explain each part.
+add-ons, API groups, admission webhooks, custom resources and their operators) and explain
+each part, with warnings for parts that are not working.
 
 With a topic, explain it with this cluster's live facts:
-  a component  ` + strings.Join(componentNames(), ", ") + `
-  a concept    ` + strings.Join(conceptNames(), ", ") + `
+  a component  ` + topicList(componentNames()) + `
+  a concept    ` + topicList(conceptNames()) + `
   a resource   pod, deployments.apps, experiments.kubeflow.org, short names too; its schema
                comes from the cluster's OpenAPI v3 document, with who acts on it.`,
 		Example: `  # The live cluster's architecture
@@ -76,6 +77,11 @@ With a topic, explain it with this cluster's live facts:
 	o.add(cmd, true, diagramFormats)
 	cmd.Flags().BoolVar(&o.Recursive, "recursive", false, "For a resource, print every nested field as a tree, like kubectl explain --recursive.")
 	return cmd
+}
+
+// topicList wraps names under the help's second column.
+func topicList(names []string) string {
+	return strings.Join(render.Wrap(strings.Join(names, ", "), 75), "\n"+strings.Repeat(" ", 15))
 }
 
 func componentNames() []string {
