@@ -816,7 +816,7 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 		switch {
 		case ag.Description != "" || ag.BuiltIn:
 		case ag.Aggregated != nil:
-			ag.Description = "Served by an extension API server behind Service " + ag.Aggregated.Service + "."
+			ag.Description = ag.Aggregated.description()
 		default:
 			ag.Description = "Custom resources, added by CustomResourceDefinitions."
 		}
@@ -844,7 +844,7 @@ func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGrou
 		}
 		ag.Description = kb.GroupDescription(name)
 		if ag.Description == "" {
-			ag.Description = "Served by an extension API server behind Service " + a.Service + "."
+			ag.Description = a.description()
 		}
 		out = append(out, ag)
 	}
@@ -898,6 +898,11 @@ func aggregatedAPIs(items []unstructured.Unstructured) map[string]*AggregatedAPI
 		}
 	}
 	return out
+}
+
+// description is the one-line explanation of a group nobody else describes.
+func (a *AggregatedAPI) description() string {
+	return "Served by an extension API server behind Service " + a.Service + "."
 }
 
 func apiServiceAvailable(it unstructured.Unstructured) (bool, string, string) {
