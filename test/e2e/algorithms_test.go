@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,9 +104,13 @@ func TestTPEExperiment(t *testing.T) {
 	}
 }
 
-// Median stopping ends trials that fall behind the median of finished ones; the same
-// experiment (the same grid, so the same parameters) without it takes longer.
+// Median stopping ends trials that fall behind the median of finished ones. The same
+// experiment (the same grid, so the same parameters) runs with and without it; what must hold
+// is counted, not timed: stopped trials trained fewer epochs than the full eight, none of them
+// counts as failed, and the experiment as a whole trained fewer epochs. The wall times are
+// logged for context only: on a fast machine Pod start-up dominates a trial and hides them.
 func TestMedianStopSavesTime(t *testing.T) {
+	const epochs = 8
 	edit := func(name string, medianstop bool) func(map[string]any) {
 		return func(obj map[string]any) {
 			dig(obj, "metadata").(map[string]any)["name"] = name
@@ -124,12 +130,12 @@ func TestMedianStopSavesTime(t *testing.T) {
 					map[string]any{"name": "min_trials_required", "value": "2"}, map[string]any{"name": "start_step", "value": "2"}}}
 			}
 			dig(obj, "spec", "trialTemplate").(map[string]any)["retain"] = false
-			jobContainer(obj)["args"] = []any{"--epochs=8", "--num-train=20000", "--num-test=1000",
+			jobContainer(obj)["args"] = []any{fmt.Sprintf("--epochs=%d", epochs), "--num-train=20000", "--num-test=1000",
 				"--lr=${trialParameters.learningRate}", "--hidden=${trialParameters.hidden}"}
 		}
 	}
 	ns := freshNamespace(t, "katib-median")
-	timed := func(name string, medianstop bool) (time.Duration, katibExperiment) {
+	timed := func(name string, medianstop bool) (time.Duration, katibExperiment, []storedTrial) {
 		file := experimentFile(t, "e2e/random-mnist.yaml", edit(name, medianstop))
 		start := time.Now()
 		r := katib(t, "run", "-f", file, "-n", ns)
@@ -137,16 +143,29 @@ func TestMedianStopSavesTime(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("%s: exit %d\n%s\n%s", name, r.code, r.out, r.errOut)
 		}
-		return took, getExperiment(t, ns, name)
+		return took, getExperiment(t, ns, name), storedTrials(t, ns, name)
 	}
-	without, _ := timed("no-stopping", false)
-	with, e := timed("median-stop", true)
-	t.Logf("8 trials of 8 epochs: %v without early stopping, %v with medianstop (%d trials stopped early)",
-		without.Round(100*time.Millisecond), with.Round(100*time.Millisecond), e.Status.TrialsEarlyStopped)
+	without, _, plain := timed("no-stopping", false)
+	with, e, stopped := timed("median-stop", true)
+	epochsWithout, epochsWith := 0, 0
+	for _, tr := range plain {
+		epochsWithout += len(tr.Reports)
+		if len(tr.Reports) != epochs {
+			t.Errorf("without early stopping, trial %s reported %d epochs, want %d", tr.Name, len(tr.Reports), epochs)
+		}
+	}
+	for _, tr := range stopped {
+		epochsWith += len(tr.Reports)
+		if tr.State == "EarlyStopped" && len(tr.Reports) >= epochs {
+			t.Errorf("trial %s is EarlyStopped but reported all %d epochs", tr.Name, len(tr.Reports))
+		}
+	}
+	t.Logf("8 trials of %d epochs: %d epochs trained in %v without early stopping, %d in %v with medianstop (%d trials stopped early)",
+		epochs, epochsWithout, without.Round(100*time.Millisecond), epochsWith, with.Round(100*time.Millisecond), e.Status.TrialsEarlyStopped)
 	if os.Getenv("E2E_REPORT") != "" {
 		f, _ := os.OpenFile(os.Getenv("E2E_REPORT"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		defer f.Close()
-		_, _ = f.WriteString("medianstop: without " + without.String() + " with " + with.String() + "\n")
+		_, _ = fmt.Fprintf(f, "medianstop: without %v (%d epochs) with %v (%d epochs)\n", without, epochsWithout, with, epochsWith)
 	}
 	if e.Status.TrialsEarlyStopped == 0 {
 		t.Fatalf("no trial was stopped early: %+v", e.Status)
@@ -154,7 +173,25 @@ func TestMedianStopSavesTime(t *testing.T) {
 	if e.Status.TrialsFailed != 0 || e.Status.Trials != 8 {
 		t.Errorf("early-stopped trials must not count as failures: %+v", e.Status)
 	}
-	if with >= without {
-		t.Errorf("medianstop did not save time: %v with, %v without", with, without)
+	if epochsWith >= epochsWithout {
+		t.Errorf("medianstop trained %d epochs, no fewer than the %d trained without it", epochsWith, epochsWithout)
 	}
+}
+
+// storedTrial is the part of a trial record in the experiment's state ConfigMap that tests read.
+type storedTrial struct {
+	Name    string
+	State   string
+	Reports []float64
+}
+
+// storedTrials reads the trial records straight from the state ConfigMap with kubectl.
+func storedTrials(t *testing.T, ns, name string) []storedTrial {
+	t.Helper()
+	raw := kubectl(t, "get", "configmap", "katib-experiment-"+name, "-n", ns, "-o", `jsonpath={.data.trials\.json}`)
+	var trials []storedTrial
+	if err := json.Unmarshal([]byte(raw), &trials); err != nil {
+		t.Fatalf("trials.json of %s: %v\n%s", name, err, raw)
+	}
+	return trials
 }
