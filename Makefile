@@ -37,7 +37,7 @@ test-unit: ## Unit and golden-file tests (no cluster)
 	$(GO) test -count=1 ./...
 
 .PHONY: golden
-golden: ## Rewrite golden files under testdata/ from the current output
+golden: ## Rewrite golden files under testdata/ and pkg/arch/knowledge/knowledge.json from the current sources
 	$(GO) test ./... -args -update
 
 .PHONY: test-e2e

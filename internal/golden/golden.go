@@ -24,7 +24,13 @@ func Path(name string) string { return filepath.Join(Root(), "testdata", name) }
 // Assert compares got with testdata/name, or rewrites the file when -update is set.
 func Assert(t testing.TB, name string, got []byte) {
 	t.Helper()
-	path := Path(name)
+	AssertFile(t, Path(name), got)
+}
+
+// AssertFile is Assert for a file outside testdata/, such as generated data that a package
+// embeds.
+func AssertFile(t testing.TB, path string, got []byte) {
+	t.Helper()
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

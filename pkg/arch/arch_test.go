@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -431,4 +432,21 @@ func TestExplainResources(t *testing.T) {
 	if r, _, _, ok := m.FindResource("po"); !ok || r.Name != "pods" {
 		t.Errorf("short name po: %v", r)
 	}
+}
+
+// knowledge.json is generated from the YAML sources; `make golden` writes it again after an
+// edit to them.
+func TestKnowledgeJSONMatchesTheYAML(t *testing.T) {
+	k, err := arch.KnowledgeFromYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(k); err != nil {
+		t.Fatal(err)
+	}
+	golden.AssertFile(t, filepath.Join(golden.Root(), "pkg", "arch", filepath.FromSlash(arch.KnowledgeJSON)), b.Bytes())
 }
