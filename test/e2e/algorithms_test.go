@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-katib/plugins/pkg/store"
+	"github.com/kubectl-katib/plugins/pkg/suggest"
 )
 
 // trainerCommand turns a Katib example's command (python3 script --flags...) into the
@@ -135,7 +138,7 @@ func TestMedianStopSavesTime(t *testing.T) {
 		}
 	}
 	ns := freshNamespace(t, "katib-median")
-	timed := func(name string, medianstop bool) (time.Duration, katibExperiment, []storedTrial) {
+	timed := func(name string, medianstop bool) (time.Duration, katibExperiment, []store.TrialRecord) {
 		file := experimentFile(t, "e2e/random-mnist.yaml", edit(name, medianstop))
 		start := time.Now()
 		r := katib(t, "run", "-f", file, "-n", ns)
@@ -156,7 +159,7 @@ func TestMedianStopSavesTime(t *testing.T) {
 	}
 	for _, tr := range stopped {
 		epochsWith += len(tr.Reports)
-		if tr.State == "EarlyStopped" && len(tr.Reports) >= epochs {
+		if tr.State == suggest.StateEarlyStopped && len(tr.Reports) >= epochs {
 			t.Errorf("trial %s is EarlyStopped but reported all %d epochs", tr.Name, len(tr.Reports))
 		}
 	}
@@ -178,18 +181,11 @@ func TestMedianStopSavesTime(t *testing.T) {
 	}
 }
 
-// storedTrial is the part of a trial record in the experiment's state ConfigMap that tests read.
-type storedTrial struct {
-	Name    string
-	State   string
-	Reports []float64
-}
-
 // storedTrials reads the trial records straight from the state ConfigMap with kubectl.
-func storedTrials(t *testing.T, ns, name string) []storedTrial {
+func storedTrials(t *testing.T, ns, name string) []store.TrialRecord {
 	t.Helper()
-	raw := kubectl(t, "get", "configmap", "katib-experiment-"+name, "-n", ns, "-o", `jsonpath={.data.trials\.json}`)
-	var trials []storedTrial
+	raw := kubectl(t, "get", "configmap", store.ConfigMapName(name), "-n", ns, "-o", `jsonpath={.data.trials\.json}`)
+	var trials []store.TrialRecord
 	if err := json.Unmarshal([]byte(raw), &trials); err != nil {
 		t.Fatalf("trials.json of %s: %v\n%s", name, err, raw)
 	}
