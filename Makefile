@@ -53,8 +53,12 @@ lint: ## gofmt, go vet and staticcheck
 	cd hack/tools && $(GO) build -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck
 	$(BIN)/staticcheck ./...
 
+.PHONY: deps
+deps: ## Install the Debian packages the local cluster needs when they are missing (containerd, runc, CNI plugins ...)
+	hack/deps.sh
+
 .PHONY: cluster-up cluster-down cluster-status cluster-wipe
-cluster-up: ## Start the local cluster (builds pinned Kubernetes binaries on first use)
+cluster-up: deps ## Start the local cluster (installs missing Debian packages, builds pinned Kubernetes binaries on first use)
 	hack/cluster.sh up
 cluster-down: ## Stop exactly what cluster-up started
 	hack/cluster.sh down
