@@ -4,11 +4,18 @@
 //
 // Usage:
 //
-//	echo-metric [--sleep 2s] [--print LINE]... [--interval 100ms] [--exit CODE] [--] [ARG]...
+//	echo-metric [--sleep 2s] [--print LINE]... [--series NAME=START:END:COUNT]... [--interval 100ms] [--exit CODE] [--] [ARG]...
 //
-// It sleeps, then prints each --print value and then each argument, one per line and unchanged
-// (quotes, backslashes, "$" and embedded newlines included), pausing --interval between lines,
-// and exits with --exit. Put "--" before arguments that start with a dash.
+// It sleeps, then prints the --print and --series lines in the order the flags were given,
+// then each argument, one per line and unchanged (quotes, backslashes, "$" and embedded
+// newlines included), pausing --interval between lines, and exits with --exit. Put "--"
+// before arguments that start with a dash.
+//
+// A series prints COUNT lines NAME=VALUE whose values go in equal steps from START to END
+// (END alone when COUNT is 1), each rounded to 6 decimals and written in the shortest form
+// that reads back as the same number (0.5, 0.123457), so a test can compute every printed
+// text, and hence a trial's min, max and latest, from START, END and COUNT alone. Repeating
+// a name continues its metric, e.g. a final drop after a rise.
 package main
 
 import (
@@ -16,19 +23,111 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// lines collects repeated --print flags in order.
-type lines []string
+// maxSeriesCount bounds one series: lines are generated as they are printed, so this only
+// guards against a typo that would keep a trial printing for hours.
+const maxSeriesCount = 10_000_000
 
-func (l *lines) String() string     { return fmt.Sprint(*l) }
-func (l *lines) Set(v string) error { *l = append(*l, v); return nil }
+// series is one --series flag.
+type series struct {
+	name       string
+	start, end float64
+	count      int
+}
+
+// value is the i-th printed value (0-based), already rounded as printed.
+func (s series) value(i int) float64 {
+	v := s.end
+	if i < s.count-1 {
+		v = s.start + (s.end-s.start)*float64(i)/float64(s.count-1)
+	}
+	v = math.Round(v*1e6) / 1e6
+	if v == 0 {
+		v = 0 // no "-0" for tiny negative values
+	}
+	return v
+}
+
+func (s series) line(i int) string {
+	return s.name + "=" + strconv.FormatFloat(s.value(i), 'f', -1, 64)
+}
+
+func parseSeries(v string) (series, error) {
+	name, spec, ok := strings.Cut(v, "=")
+	if !ok || name == "" || strings.ContainsAny(name, " \t\n") {
+		return series{}, fmt.Errorf("want NAME=START:END:COUNT, got %q", v)
+	}
+	parts := strings.Split(spec, ":")
+	if len(parts) != 3 {
+		return series{}, fmt.Errorf("want NAME=START:END:COUNT, got %q", v)
+	}
+	s := series{name: name}
+	for i, p := range []*float64{&s.start, &s.end} {
+		f, err := strconv.ParseFloat(parts[i], 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return series{}, fmt.Errorf("%q: %q is not a finite number", v, parts[i])
+		}
+		*p = f
+	}
+	n, err := strconv.Atoi(parts[2])
+	if err != nil || n < 1 || n > maxSeriesCount {
+		return series{}, fmt.Errorf("%q: COUNT must be a whole number from 1 to %d", v, maxSeriesCount)
+	}
+	s.count = n
+	return s, nil
+}
+
+// item is one --print line or one --series, kept in the order the flags came.
+type item struct {
+	line   string
+	series *series
+}
+
+func (it item) len() int {
+	if it.series != nil {
+		return it.series.count
+	}
+	return 1
+}
+
+func (it item) text(i int) string {
+	if it.series != nil {
+		return it.series.line(i)
+	}
+	return it.line
+}
+
+// items collects --print and --series flags in order.
+type items []item
+
+func (l *items) String() string { return fmt.Sprint(len(*l)) }
+
+type printFlag struct{ l *items }
+
+func (f printFlag) String() string     { return "" }
+func (f printFlag) Set(v string) error { *f.l = append(*f.l, item{line: v}); return nil }
+
+type seriesFlag struct{ l *items }
+
+func (f seriesFlag) String() string { return "" }
+func (f seriesFlag) Set(v string) error {
+	s, err := parseSeries(v)
+	if err != nil {
+		return err
+	}
+	*f.l = append(*f.l, item{series: &s})
+	return nil
+}
 
 type config struct {
 	sleep, interval time.Duration
-	lines           []string
+	items           []item
 	exit            int
 }
 
@@ -50,17 +149,22 @@ func main() {
 
 func parse(args []string, stderr io.Writer) (config, error) {
 	var c config
-	var printed lines
+	var printed items
 	fs := flag.NewFlagSet("echo-metric", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.DurationVar(&c.sleep, "sleep", 0, "wait this long before the first line (e.g. 1.5s)")
-	fs.Var(&printed, "print", "a line to print; repeat for more lines, printed in order")
+	fs.Var(printFlag{&printed}, "print", "a line to print; repeat for more lines, printed in order")
+	fs.Var(seriesFlag{&printed}, "series", "a series `NAME=START:END:COUNT`: COUNT lines NAME=VALUE, VALUE going in equal steps from START\n"+
+		"to END (END alone when COUNT is 1), rounded to 6 decimals and written without trailing zeros;\n"+
+		"repeat for more, printed in order with the --print lines (a repeated NAME continues that metric)")
 	fs.DurationVar(&c.interval, "interval", 0, "pause between consecutive lines")
 	fs.IntVar(&c.exit, "exit", 0, "exit status (0-255)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, "Usage: echo-metric [flags] [--] [ARG]...\n\nPrints each --print value, then each ARG, one per line and unchanged, then exits.\n\nFlags:\n")
+			fmt.Fprint(stderr, "Usage: echo-metric [flags] [--] [ARG]...\n\nPrints the --print and --series lines in order, then each ARG, one per line, then exits.\n"+
+				"--print values and ARGs are printed unchanged.\n\nExample: echo-metric --series accuracy=0.1:0.9:20 --interval 1s\n"+
+				"prints accuracy=0.1, accuracy=0.142105, ... accuracy=0.9, one a second: min 0.1, max and latest 0.9.\n\nFlags:\n")
 			fs.SetOutput(stderr)
 			fs.PrintDefaults()
 		}
@@ -74,22 +178,30 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	case c.exit < 0 || c.exit > 255:
 		return c, fmt.Errorf("--exit must be between 0 and 255, got %d", c.exit)
 	}
-	c.lines = append(printed, fs.Args()...)
+	for _, a := range fs.Args() {
+		printed = append(printed, item{line: a})
+	}
+	c.items = printed
 	return c, nil
 }
 
 // emit writes each line with its own write call, so a reader following the log sees every
-// line as soon as it is printed.
+// line as soon as it is printed. Series lines are made as they are written: a long series
+// costs no memory.
 func emit(c config, w io.Writer, sleep func(time.Duration)) error {
 	if c.sleep > 0 {
 		sleep(c.sleep)
 	}
-	for i, l := range c.lines {
-		if i > 0 && c.interval > 0 {
-			sleep(c.interval)
-		}
-		if _, err := io.WriteString(w, l+"\n"); err != nil {
-			return err
+	first := true
+	for _, it := range c.items {
+		for i := 0; i < it.len(); i++ {
+			if !first && c.interval > 0 {
+				sleep(c.interval)
+			}
+			first = false
+			if _, err := io.WriteString(w, it.text(i)+"\n"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
