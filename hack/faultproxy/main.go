@@ -21,7 +21,7 @@
 // when it stops, so callers act on what it said rather than on sleeps:
 //
 //	listening on 127.0.0.1:7443
-//	cut: closed 3 connections; closing new ones for 10s
+//	cut: closed 3 connection(s); closing new ones for 10s
 //	restored: forwarding again after 10s
 //	stats: connections=12 to_target=48213 from_target=190233
 //
@@ -66,7 +66,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "faultproxy: -cut must be positive")
 		os.Exit(2)
 	}
-	p := &proxy{target: *target, mode: *mode, out: os.Stdout, conns: map[net.Conn]struct{}{}, done: make(chan struct{})}
+	p := &proxy{target: *target, mode: *mode, out: os.Stdout, conns: map[net.Conn]bool{}, done: make(chan struct{})}
 	if err := p.listen(*listen); err != nil {
 		fmt.Fprintln(os.Stderr, "faultproxy:", err)
 		os.Exit(1)
@@ -114,7 +114,7 @@ type proxy struct {
 	mu      sync.Mutex
 	addr    string // the address actually listened on, kept across cuts in refuse mode
 	ln      net.Listener
-	conns   map[net.Conn]struct{}
+	conns   map[net.Conn]bool // true for the client's side of a connection
 	cutting bool
 	cutGen  int
 	cutFrom time.Time
@@ -157,19 +157,19 @@ func (p *proxy) accept(ln net.Listener) {
 
 // track registers a connection to be closed by the next cut; it refuses (and closes) one
 // that arrives while a cut is on, so nothing slips through between a cut's sweep and its end.
-func (p *proxy) track(c net.Conn) bool {
+func (p *proxy) track(c net.Conn, client bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cutting || p.stopped {
 		if p.mode == "hang" && !p.stopped {
 			// Held open, unanswered, until the cut ends: restore closes it like the rest.
-			p.conns[c] = struct{}{}
+			p.conns[c] = client
 			return false
 		}
 		c.Close()
 		return false
 	}
-	p.conns[c] = struct{}{}
+	p.conns[c] = client
 	return true
 }
 
@@ -181,7 +181,7 @@ func (p *proxy) untrack(c net.Conn) {
 }
 
 func (p *proxy) serve(client net.Conn) {
-	if !p.track(client) {
+	if !p.track(client, true) {
 		return
 	}
 	defer p.untrack(client)
@@ -189,7 +189,7 @@ func (p *proxy) serve(client net.Conn) {
 	if err != nil {
 		return
 	}
-	if !p.track(server) {
+	if !p.track(server, false) {
 		return
 	}
 	defer p.untrack(server)
@@ -240,9 +240,11 @@ func (p *proxy) cut(d time.Duration) {
 	}
 	p.cutting = true
 	n := 0
-	for c := range p.conns {
+	for c, client := range p.conns {
 		c.Close()
-		n++
+		if client {
+			n++
+		}
 	}
 	// Closed connections untrack themselves; clearing here keeps the count of the next cut
 	// to the connections made after this one.
@@ -254,9 +256,9 @@ func (p *proxy) cut(d time.Duration) {
 	p.mu.Unlock()
 	what := map[string]string{"refuse": "refusing", "close": "closing", "hang": "holding unanswered"}[p.mode]
 	if extended {
-		p.say("cut: extended; closed %d connections; %s new ones for %s from now", n, what, d)
+		p.say("cut: extended; closed %d connection(s); %s new ones for %s from now", n, what, d)
 	} else {
-		p.say("cut: closed %d connections; %s new ones for %s", n, what, d)
+		p.say("cut: closed %d connection(s); %s new ones for %s", n, what, d)
 	}
 	time.AfterFunc(d, func() { p.restore(gen) })
 }
