@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-katib/plugins/pkg/buildinfo"
@@ -20,6 +21,8 @@ type Clients struct {
 	Config    *rest.Config
 	Clientset kubernetes.Interface
 	Dynamic   dynamic.Interface
+	// Metadata lists objects without their bodies.
+	Metadata  metadata.Interface
 	Discovery discovery.CachedDiscoveryInterface
 	// Namespace is -n, or the kubeconfig context's namespace, or "default".
 	Namespace string
@@ -56,6 +59,10 @@ func NewClients(getter genericclioptions.RESTClientGetter, plugin string) (*Clie
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a client (%s): %v", where, err)
 	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a client (%s): %w", where, err)
+	}
 	disc, err := getter.ToDiscoveryClient()
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a discovery client (%s): %v", where, err)
@@ -64,7 +71,7 @@ func NewClients(getter genericclioptions.RESTClientGetter, plugin string) (*Clie
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the namespace (%s): %v", where, err)
 	}
-	return &Clients{Config: cfg, Clientset: cs, Dynamic: dyn, Discovery: disc, Namespace: ns, ExplicitNamespace: explicit, Context: where}, nil
+	return &Clients{Config: cfg, Clientset: cs, Dynamic: dyn, Metadata: meta, Discovery: disc, Namespace: ns, ExplicitNamespace: explicit, Context: where}, nil
 }
 
 // Describe names the kubeconfig and context that the flags select, for error messages.

@@ -8,8 +8,12 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/experiment"
 )
 
-// TailLines is how many raw log lines a Collector keeps for error messages.
+// TailLines is how many of the last log lines error messages quote.
 const TailLines = 10
+
+// KeptLines is how many of the last raw log lines a Collector keeps: enough to store the
+// lines that decided a trial's metrics with its record.
+const KeptLines = 200
 
 // Collector accumulates one trial's samples into Katib's observation. It is safe for
 // concurrent use: the engine reads it while the log stream goroutine adds to it.
@@ -86,11 +90,11 @@ func (c *Collector) AddLine(p *Parser, line string) []Sample {
 	samples := p.Parse(line)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.tail) < TailLines {
+	if len(c.tail) < KeptLines {
 		c.tail = append(c.tail, line)
 	} else {
 		c.tail[c.next] = line
-		c.next = (c.next + 1) % TailLines
+		c.next = (c.next + 1) % KeptLines
 	}
 	for _, s := range samples {
 		c.add(s)

@@ -194,18 +194,19 @@ func TestTail(t *testing.T) {
 	if got := c.Tail(); len(got) != 0 {
 		t.Errorf("Tail() of a new collector = %v", got)
 	}
-	for i := 1; i <= 25; i++ {
+	n := KeptLines + 15
+	for i := 1; i <= n; i++ {
 		c.AddLine(p, fmt.Sprintf("line %d", i))
 	}
 	got := c.Tail()
-	if len(got) != TailLines || got[0] != "line 16" || got[9] != "line 25" {
-		t.Errorf("Tail() = %v, want lines 16..25", got)
+	if len(got) != KeptLines || got[0] != "line 16" || got[KeptLines-1] != fmt.Sprintf("line %d", n) {
+		t.Errorf("Tail() = %v ... %v, want lines 16..%d", got[:2], got[len(got)-2:], n)
 	}
 	if samples := c.AddLine(p, "loss=0.5"); len(samples) != 1 {
 		t.Errorf("AddLine returned %v, want one sample", samples)
 	}
-	if got := c.Tail(); got[9] != "loss=0.5" {
-		t.Errorf("Tail() last = %q", got[9])
+	if got := c.Tail(); got[KeptLines-1] != "loss=0.5" || got[0] != "line 17" {
+		t.Errorf("Tail() first %q, last %q", got[0], got[KeptLines-1])
 	}
 }
 

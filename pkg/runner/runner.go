@@ -1,22 +1,28 @@
 // Package runner is the client-side experiment controller: it asks the search algorithm for
-// trials, creates them in the cluster, follows them through one watch on the experiment's
+// trials, creates them in the cluster, follows them through watches on the experiment's
 // pods (and jobs), reads their metrics from the primary container's log, stops them early
-// when asked, and keeps the experiment's state in the cluster after every change.
+// when asked, and records each trial in the cluster when it ends (pkg/store says what is
+// written when). It rides out API server outages: writes are retried with back-off, and
+// only an outage longer than Config.OutageTimeout ends the run, with everything that ended
+// recorded and everything still running left for resume.
 package runner
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-katib/plugins/pkg/experiment"
 	"github.com/kubectl-katib/plugins/pkg/metrics"
@@ -35,13 +41,31 @@ const (
 	Detached    Outcome = "Detached"
 )
 
+// DefaultOutageTimeout is how long a run waits for an unreachable API server by default.
+const DefaultOutageTimeout = 5 * time.Minute
+
+// Monitor is what the runner needs of trial.Monitor; tests drive the runner through a fake.
+type Monitor interface {
+	Run(ctx context.Context) error
+	Events() <-chan trial.Event
+	Forget(trial string)
+	LastProblem(trial string) string
+}
+
 // Config is what a run needs besides the experiment.
 type Config struct {
 	Client  kubernetes.Interface
 	Dynamic dynamic.Interface
+	// Store reads and writes the state; nil builds one from Client and Dynamic.
+	Store *store.Store
+	// NewMonitor builds the watcher of the experiment's trials; nil uses trial.NewMonitor.
+	NewMonitor func(trial.MonitorConfig) Monitor
 	// TrialStartTimeout fails a trial whose container has not started by then (image pull
 	// errors, unschedulable pods, bad configuration) instead of waiting forever.
 	TrialStartTimeout time.Duration
+	// OutageTimeout is how long the API server may stay unreachable before the run gives up
+	// (its state saved, to be resumed); zero means DefaultOutageTimeout.
+	OutageTimeout time.Duration
 	// Cleanup deletes running trials when the run is interrupted, instead of leaving them
 	// for `resume` to adopt.
 	Cleanup bool
@@ -49,19 +73,45 @@ type Config struct {
 	Detach bool
 	// Reporter receives progress; nil reports nothing.
 	Reporter Reporter
-	// Now is the clock (tests pin it).
-	Now func() time.Time
-	// TrialSuffix makes the random part of trial names (tests pin it).
-	TrialSuffix func() string
+	// Clock is the time source (tests use a fake one); nil is the real clock.
+	Clock clock.WithTickerAndDelayedExecution
+	// ClientID identifies this client in the state (tests pin it); empty draws one.
+	ClientID string
 }
 
 // ExistsError says an experiment of that name is already stored.
 type ExistsError struct{ Name, Namespace string }
 
 func (e *ExistsError) Error() string {
-	return fmt.Sprintf("experiment %q already exists in namespace %q: continue it with 'kubectl katib resume %s -n %s', or delete it with 'kubectl katib delete %s -n %s' to start over",
-		e.Name, e.Namespace, e.Name, e.Namespace, e.Name, e.Namespace)
+	return fmt.Sprintf("experiment %q already exists in namespace %q", e.Name, e.Namespace)
 }
+
+// ConflictError says that another client changed the experiment's state: two clients
+// cannot drive one experiment.
+type ConflictError struct{ Name, Namespace, What string }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("the state of experiment %q was changed by another client (%s)", e.Name, e.What)
+}
+
+func (e *ConflictError) Unwrap() error { return store.ErrConflict }
+
+// UnreachableError says the API server stayed unreachable longer than the run waits.
+type UnreachableError struct {
+	Name, Namespace string
+	For             time.Duration
+	Err             error
+	// Recorded trials ended and are saved; Running ones go on in the cluster, unrecorded
+	// until a client adopts them.
+	Recorded, Running int
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("the API server has been unreachable for %s (%v): %d ended trials of experiment %q are recorded, %d trials still running are left to the cluster",
+		e.For.Round(time.Second), e.Err, e.Recorded, e.Name, e.Running)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Create stores the runner's new experiment (defaulted and validated by the caller) in its
 // namespace. Call it after New and DryRun, so that nothing is stored for an experiment
@@ -69,10 +119,11 @@ func (e *ExistsError) Error() string {
 func (r *Runner) Create(ctx context.Context) error {
 	exp := r.st.Experiment
 	r.st.SetCondition(experiment.ExperimentCreated, "ExperimentCreated", "Experiment is created", *r.now())
-	if err := r.store.Create(ctx, r.st); err != nil {
-		if errors.Is(err, store.ErrExists) {
-			return &ExistsError{Name: exp.Name, Namespace: exp.Namespace}
-		}
+	err := r.retry(ctx, func(ctx context.Context) error { return r.store.Create(ctx, r.st) })
+	if errors.Is(err, store.ErrExists) {
+		return &ExistsError{Name: exp.Name, Namespace: exp.Namespace}
+	}
+	if err != nil {
 		return fmt.Errorf("cannot store experiment %q in namespace %q: %w", exp.Name, exp.Namespace, err)
 	}
 	return nil
@@ -120,20 +171,25 @@ func (r *Runner) DryRun(ctx context.Context) error {
 // Runner drives one stored experiment.
 type Runner struct {
 	cfg     Config
+	clock   clock.WithTickerAndDelayedExecution
+	id      string
 	store   *store.Store
 	st      *store.State
 	algo    suggest.Algorithm
 	stopper suggest.EarlyStopper
 	parser  *metrics.Parser
 	kind    trial.Kind
-	mon     *trial.Monitor
+	mon     Monitor
 
 	collectors map[string]*metrics.Collector
 	timeouts   chan string
-	// deletes are workloads of finished trials, removed after the next successful save.
-	deletes   []string
+	// kept is the trial whose workload stays only because it is the best so far, so that
+	// its whole log can be read; it goes when a better trial ends.
+	kept      string
 	exhausted bool
 	noMetrics bool
+	// health tracks whether the API server answers.
+	health health
 }
 
 // New prepares a runner for a stored experiment (new or resumed).
@@ -155,21 +211,49 @@ func New(cfg Config, st *store.State) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.OutageTimeout <= 0 {
+		cfg.OutageTimeout = DefaultOutageTimeout
+	}
+	id := cfg.ClientID
+	if id == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	s := cfg.Store
+	if s == nil {
+		s = &store.Store{Client: cfg.Client, Dynamic: cfg.Dynamic, Namespace: exp.Namespace}
+	}
 	tt := exp.Spec.TrialTemplate
 	r := &Runner{
-		cfg: cfg, st: st, algo: algo, stopper: stopper, parser: parser, kind: kind,
-		store:      &store.Store{Client: cfg.Client, Namespace: exp.Namespace},
+		cfg: cfg, clock: cfg.Clock, id: id, st: st, algo: algo, stopper: stopper, parser: parser, kind: kind,
+		store:      s,
 		collectors: map[string]*metrics.Collector{},
 		timeouts:   make(chan string, 16),
 		noMetrics: exp.Spec.MetricsCollectorSpec != nil && exp.Spec.MetricsCollectorSpec.Collector != nil &&
 			exp.Spec.MetricsCollectorSpec.Collector.Kind == experiment.NoneCollector,
 	}
-	r.mon = trial.NewMonitor(trial.MonitorConfig{
+	monCfg := trial.MonitorConfig{
 		Client: cfg.Client, Namespace: exp.Namespace, Experiment: exp.Name, Kind: kind,
 		PrimaryContainer: tt.PrimaryContainerName,
 		SuccessCondition: tt.SuccessCondition, FailureCondition: tt.FailureCondition,
-	})
+		Clock: cfg.Clock,
+	}
+	if cfg.NewMonitor != nil {
+		r.mon = cfg.NewMonitor(monCfg)
+	} else {
+		r.mon = trial.NewMonitor(monCfg)
+	}
 	return r, nil
+}
+
+// NeedsReports says whether a run of the experiment needs the finished trials' observation
+// logs (early stopping compares running trials with them), so resume reads them only then.
+func NeedsReports(spec *experiment.ExperimentSpec) bool {
+	return spec.EarlyStopping != nil && spec.EarlyStopping.AlgorithmName != ""
 }
 
 // SetReporter sets where progress goes.
@@ -185,15 +269,8 @@ func metricNames(o *experiment.ObjectiveSpec) []string {
 	return append([]string{o.ObjectiveMetricName}, o.AdditionalMetricNames...)
 }
 
-func clock(cfg Config) func() time.Time {
-	if cfg.Now != nil {
-		return cfg.Now
-	}
-	return time.Now
-}
-
 func (r *Runner) now() *metav1.Time {
-	t := metav1.NewTime(clock(r.cfg)().UTC().Truncate(time.Second))
+	t := metav1.NewTime(r.clock.Now().UTC().Truncate(time.Second))
 	return &t
 }
 
@@ -203,6 +280,11 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	if r.st.Finished() {
 		return outcomeOf(r.st), nil
 	}
+	if r.st.Legacy() {
+		if err := r.retry(ctx, func(ctx context.Context) error { return r.store.Migrate(ctx, r.st) }); err != nil {
+			return Failed, r.saveError(err, "rewriting the state in the current layout")
+		}
+	}
 	monCtx, stopMon := context.WithCancel(context.Background())
 	defer stopMon()
 	if err := r.mon.Run(monCtx); err != nil {
@@ -211,20 +293,23 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	if r.st.Status.StartTime == nil {
 		r.st.Status.StartTime = r.now()
 	}
+	r.st.Status.Client = r.id
 	r.st.SetCondition(experiment.ExperimentRunning, "ExperimentRunning", "Experiment is running", *r.now())
-	if err := r.adopt(ctx); err != nil {
+	if err := r.saveExperiment(ctx); err != nil {
 		return Failed, err
 	}
+	if err := r.adopt(ctx); err != nil {
+		return r.failedOrInterrupted(ctx, err)
+	}
+	probe := r.clock.NewTicker(probeInterval)
+	defer probe.Stop()
 	for {
 		if outcome, reason, msg, done := r.ended(); done {
 			return outcome, r.finish(outcome, reason, msg)
 		}
 		proposed, err := r.fill(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return r.interrupt()
-			}
-			return Failed, err
+			return r.failedOrInterrupted(ctx, err)
 		}
 		if r.cfg.Detach {
 			return Detached, nil
@@ -241,18 +326,24 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		case <-ctx.Done():
 			return r.interrupt()
 		case ev := <-r.mon.Events():
-			if err := r.handle(ctx, ev); err != nil {
-				if ctx.Err() != nil {
-					return r.interrupt()
-				}
-				return Failed, err
-			}
+			r.health.ok(r.clock.Now())
+			err = r.handle(ctx, ev)
 		case name := <-r.timeouts:
-			if err := r.startTimedOut(ctx, name); err != nil {
-				return Failed, err
-			}
+			err = r.startTimedOut(ctx, name)
+		case <-probe.C():
+			err = r.probe(ctx)
+		}
+		if err != nil {
+			return r.failedOrInterrupted(ctx, err)
 		}
 	}
+}
+
+func (r *Runner) failedOrInterrupted(ctx context.Context, err error) (Outcome, error) {
+	if ctx.Err() != nil && !errors.As(err, new(*UnreachableError)) {
+		return r.interrupt()
+	}
+	return Failed, err
 }
 
 func outcomeOf(st *store.State) Outcome {
@@ -262,40 +353,94 @@ func outcomeOf(st *store.State) Outcome {
 	return Succeeded
 }
 
-// adopt takes over the trials a previous client left pending or running: their workloads
-// are found again by label through the watch; a trial recorded but never created (the
-// previous client died in between) is created now with the same name and parameters.
+// adopt takes over the trials that have not ended: those a previous client left running
+// (found by their workloads, whose log is read again from the start) and those recorded as
+// running whose workload is gone (run again, with the same name and parameters). Workloads
+// of trials already recorded as ended are removed unless they are to be kept.
 func (r *Runner) adopt(ctx context.Context) error {
+	var live []store.Live
+	err := r.retry(ctx, func(ctx context.Context) error {
+		var err error
+		live, err = r.store.LiveTrials(ctx, r.kind.GVR, r.st.Experiment.Name)
+		return err
+	})
+	if err != nil {
+		return r.saveError(err, "listing the running trials")
+	}
+	workloads := map[string]bool{}
+	for _, l := range live {
+		workloads[l.Record.Name] = true
+		if r.st.Trial(l.Record.Name) == nil {
+			r.st.Trials = append(r.st.Trials, l.Record)
+		}
+	}
+	// Workloads of releases before the split carry no record but are named in it.
+	legacy, err := r.legacyWorkloads(ctx)
+	if err != nil {
+		return err
+	}
+	r.kept = ""
+	if best := r.st.Best(); best != nil {
+		r.kept = best.Name
+	}
 	for i := range r.st.Trials {
 		t := &r.st.Trials[i]
+		exists := workloads[t.Name] || legacy[t.Name]
 		if t.State.Finished() {
-			if !r.keepsWorkload(t) {
-				r.deletes = append(r.deletes, t.Name)
+			if exists && !r.keepsWorkload(t) {
+				r.deleteWorkload(ctx, t.Name)
 			}
 			continue
 		}
 		r.collectors[t.Name] = metrics.NewCollector(r.st.Experiment.Spec.Objective)
-		_, err := r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(r.st.Experiment.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(err):
-			// Never created, or gone while no client watched it: run it (again) from the start.
+		if !exists {
+			// Recorded as not ended, but gone while no client watched it: run it (again)
+			// from the start.
 			if t.State == suggest.StateRunning {
-				t.State, t.StartTime = suggest.StatePending, nil
 				r.report(Report{Kind: Warning, Trial: t, Message: fmt.Sprintf("trial %s was running but its workload is gone; starting it again", t.Name)})
 			}
+			t.State, t.StartTime = suggest.StatePending, nil
 			if err := r.createWorkload(ctx, t); err != nil {
-				r.fail(ctx, t, suggest.StateFailed, "CreateFailed", err.Error())
+				if err := r.createFailed(ctx, t, err); err != nil {
+					return err
+				}
 				continue
 			}
-		case err != nil:
-			return fmt.Errorf("cannot read the workload of trial %s: %w", t.Name, err)
 		}
-		if t.State == suggest.StatePending {
-			r.armTimeout(t.Name)
-		}
+		// The monitor reports the start again, from the workload as it is now.
+		t.State, t.StartTime = suggest.StatePending, nil
+		r.armTimeout(t.Name)
 		r.report(Report{Kind: TrialAdopted, Trial: t})
 	}
-	return r.save(ctx)
+	return nil
+}
+
+// legacyWorkloads names the workloads of trials a release before the split created: they
+// carry the trial label but no record, and are known from the migrated records.
+func (r *Runner) legacyWorkloads(ctx context.Context) (map[string]bool, error) {
+	out := map[string]bool{}
+	needed := false
+	for _, t := range r.st.Trials {
+		needed = needed || (t.Stored() && !t.State.Finished())
+	}
+	if !needed {
+		return out, nil
+	}
+	var list *unstructured.UnstructuredList
+	err := r.retry(ctx, func(ctx context.Context) error {
+		var err error
+		list, err = r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(r.st.Experiment.Namespace).List(ctx, metav1.ListOptions{LabelSelector: trial.LabelExperiment + "=" + r.st.Experiment.Name})
+		return err
+	})
+	if err != nil {
+		return nil, r.saveError(err, "listing the running trials")
+	}
+	for _, obj := range list.Items {
+		if name := obj.GetLabels()[trial.LabelTrial]; name != "" {
+			out[name] = true
+		}
+	}
+	return out, nil
 }
 
 // ended applies Katib's rules for the end of an experiment.
@@ -323,14 +468,14 @@ func (r *Runner) ended() (Outcome, string, string, bool) {
 }
 
 // fill asks the algorithm for as many trials as parallelism and the trial budget allow,
-// and returns how many it proposed.
+// creates them, and returns how many it proposed.
 func (r *Runner) fill(ctx context.Context) (int, error) {
 	if r.exhausted {
 		return 0, nil
 	}
 	spec := r.st.Experiment.Spec
 	c := r.st.Counts()
-	want := int(deref(spec.ParallelTrialCount, 3)) - c.Active()
+	want := int(ptr.Deref(spec.ParallelTrialCount, 3)) - c.Active()
 	if spec.MaxTrialCount != nil {
 		want = min(want, int(*spec.MaxTrialCount)-c.Total)
 	}
@@ -346,36 +491,29 @@ func (r *Runner) fill(ctx context.Context) (int, error) {
 	if len(suggestions) > want {
 		suggestions = suggestions[:want]
 	}
-	if len(suggestions) == 0 {
-		return 0, nil
-	}
-	// Record first, create second: a client killed in between leaves a Pending record that
-	// resume creates, never a workload nobody knows about.
-	start := len(r.st.Trials)
 	for _, s := range suggestions {
-		now := r.now()
+		index := r.st.NextIndex()
 		r.st.Trials = append(r.st.Trials, store.TrialRecord{
-			Name: r.trialName(), Assignments: s.Assignments, Labels: s.Labels,
-			State: suggest.StatePending, CreationTime: now,
+			Name:  store.TrialName(r.st.Experiment.Name, r.st.Experiment.UID, index),
+			Index: index, Assignments: s.Assignments, Labels: s.Labels,
+			State: suggest.StatePending, CreationTime: r.now(),
 		})
-	}
-	if err := r.save(ctx); err != nil {
-		return 0, err
-	}
-	for i := start; i < len(r.st.Trials); i++ {
-		t := &r.st.Trials[i]
+		t := &r.st.Trials[len(r.st.Trials)-1]
 		r.collectors[t.Name] = metrics.NewCollector(spec.Objective)
+		// The workload records the trial: there is nothing to write before it.
 		if err := r.createWorkload(ctx, t); err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.As(err, new(*ConflictError)) || errors.As(err, new(*UnreachableError)) {
 				return 0, err
 			}
-			r.fail(ctx, t, suggest.StateFailed, "CreateFailed", err.Error())
+			if err := r.createFailed(ctx, t, err); err != nil {
+				return 0, err
+			}
 			continue
 		}
 		r.armTimeout(t.Name)
 		r.report(Report{Kind: TrialCreated, Trial: t})
 	}
-	return len(suggestions), r.save(ctx)
+	return len(suggestions), nil
 }
 
 func (r *Runner) createWorkload(ctx context.Context, t *store.TrialRecord) error {
@@ -389,57 +527,54 @@ func (r *Runner) createWorkload(ctx context.Context, t *store.TrialRecord) error
 	if err := trial.Prepare(obj, exp.Name, t.Name, t.Assignments, owner); err != nil {
 		return err
 	}
-	// Retry what passes by itself: a namespace created moments ago may not have its
-	// default ServiceAccount yet, and a busy API server may ask to come back later.
-	backoff := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Steps: 7, Cap: 5 * time.Second}
-	var last error
-	_ = wait.ExponentialBackoffWithContext(ctx, backoff, func(ctx context.Context) (bool, error) {
-		last = trial.Create(ctx, r.cfg.Dynamic, obj)
-		if last != nil && !transient(last) {
-			return false, last
+	if err := store.MarkWorkload(obj, t, r.id); err != nil {
+		return err
+	}
+	resource := r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(exp.Namespace)
+	err = r.retry(ctx, func(ctx context.Context) error {
+		_, err := resource.Create(ctx, obj, metav1.CreateOptions{FieldManager: trial.ManagedBy})
+		if !apierrors.IsAlreadyExists(err) {
+			return err
 		}
-		return last == nil, nil
+		// Either our own create landed unseen (a timeout, a dropped connection), or another
+		// client made this trial: the record on the workload says which.
+		existing, err := resource.Get(ctx, t.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if l, ok, _ := store.LiveFromWorkload(existing); ok && l.Client == r.id {
+			return nil
+		}
+		return &ConflictError{Name: exp.Name, Namespace: exp.Namespace, What: fmt.Sprintf("trial %s was created by another client", t.Name)}
 	})
-	if last != nil {
-		return fmt.Errorf("cannot create %s %s: %w", obj.GetKind(), t.Name, last)
+	if err != nil {
+		var conflict *ConflictError
+		var unreachable *UnreachableError
+		if errors.As(err, &conflict) || errors.As(err, &unreachable) {
+			return err
+		}
+		return fmt.Errorf("cannot create %s %s: %w", obj.GetKind(), t.Name, err)
 	}
 	return nil
 }
 
-// transient tells errors worth retrying from those that will not change.
-func transient(err error) bool {
-	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) ||
-		(apierrors.IsForbidden(err) && strings.Contains(err.Error(), "service account"))
+// createFailed records a trial whose workload could not be created.
+func (r *Runner) createFailed(ctx context.Context, t *store.TrialRecord, err error) error {
+	r.mon.Forget(t.Name)
+	delete(r.collectors, t.Name)
+	t.State, t.Reason, t.Message, t.CompletionTime = suggest.StateFailed, "CreateFailed", err.Error(), r.now()
+	r.report(Report{Kind: TrialFinished, Trial: t})
+	return r.saveTrial(ctx, t, "")
 }
 
 func (r *Runner) armTimeout(name string) {
 	if r.cfg.TrialStartTimeout <= 0 {
 		return
 	}
-	time.AfterFunc(r.cfg.TrialStartTimeout, func() {
+	r.clock.AfterFunc(r.cfg.TrialStartTimeout, func() {
 		// A full channel means the loop is busy; it drains soon and timeouts are idempotent.
 		go func() { r.timeouts <- name }()
 	})
-}
-
-func (r *Runner) trialName() string {
-	suffix := ""
-	if r.cfg.TrialSuffix != nil {
-		suffix = r.cfg.TrialSuffix()
-	} else {
-		const letters = "abcdefghijklmnopqrstuvwxyz"
-		b := make([]byte, 8)
-		for i := range b {
-			b[i] = letters[rand.IntN(len(letters))]
-		}
-		suffix = string(b)
-	}
-	name := r.st.Experiment.Name + "-" + suffix
-	if r.st.Trial(name) != nil {
-		return r.trialName()
-	}
-	return name
 }
 
 // history is what the algorithm sees: every trial, oldest first.
@@ -465,7 +600,6 @@ func (r *Runner) handle(ctx context.Context, ev trial.Event) error {
 		if t.State == suggest.StatePending {
 			t.State, t.StartTime = suggest.StateRunning, r.now()
 			r.report(Report{Kind: TrialStarted, Trial: t})
-			return r.save(ctx)
 		}
 	case trial.Problem:
 		r.report(Report{Kind: TrialWaiting, Trial: t, Message: ev.Reason + ": " + ev.Message})
@@ -503,8 +637,7 @@ func (r *Runner) maybeStopEarly(ctx context.Context, t *store.TrialRecord, sampl
 	}
 	r.mon.Forget(t.Name)
 	r.record(t, c)
-	r.settle(ctx, t, suggest.StateEarlyStopped, "TrialEarlyStopped", why)
-	return r.save(ctx)
+	return r.settle(ctx, t, suggest.StateEarlyStopped, "TrialEarlyStopped", why)
 }
 
 // record copies a collector's observation into the trial record.
@@ -519,22 +652,33 @@ func (r *Runner) record(t *store.TrialRecord, c *metrics.Collector) {
 	if v, ok := c.Objective(); ok {
 		t.Objective = &v
 	}
-	t.Reports = c.Reports()
+	t.Reports, t.ReportStride = c.Reports(), 1
 }
 
 func (r *Runner) complete(ctx context.Context, t *store.TrialRecord, ev trial.Event) error {
 	c := r.collectors[t.Name]
-	r.record(t, c)
 	if t.StartTime == nil {
 		t.StartTime = r.now()
 	}
+	if ev.LogIncomplete {
+		// Part of the log could not be read: what was seen is no measurement of the trial,
+		// and recording it as one could crown the wrong best trial.
+		msg := "the trial's log could not be read to the end, so its metrics are not recorded: " + ev.LogProblem
+		if c != nil {
+			if v, ok := c.Objective(); ok {
+				msg += fmt.Sprintf("; the objective read before the log was lost: %s", metrics.FormatValue(v))
+			}
+		}
+		return r.settle(ctx, t, suggest.StateMetricsUnavailable, "LogIncomplete", msg)
+	}
+	r.record(t, c)
 	switch {
 	case !ev.Succeeded:
 		msg := ev.Message
 		if tail := tailOf(c); tail != "" {
 			msg += "; last log lines:\n" + tail
 		}
-		r.settle(ctx, t, suggest.StateFailed, "TrialFailed", msg)
+		return r.settle(ctx, t, suggest.StateFailed, "TrialFailed", msg)
 	case t.Objective == nil && !r.noMetrics:
 		name := r.st.Experiment.Spec.Objective.ObjectiveMetricName
 		msg := fmt.Sprintf("the objective metric %q never appeared in the log of container %q; lines were matched with %s",
@@ -544,46 +688,65 @@ func (r *Runner) complete(ctx context.Context, t *store.TrialRecord, ev trial.Ev
 		} else {
 			msg += "; the log was empty"
 		}
-		r.settle(ctx, t, suggest.StateMetricsUnavailable, "MetricsUnavailable", msg)
+		return r.settle(ctx, t, suggest.StateMetricsUnavailable, "MetricsUnavailable", msg)
 	default:
-		r.settle(ctx, t, suggest.StateSucceeded, "TrialSucceeded", "Trial has succeeded")
+		return r.settle(ctx, t, suggest.StateSucceeded, "TrialSucceeded", "Trial has succeeded")
 	}
-	return r.save(ctx)
 }
 
 func tailOf(c *metrics.Collector) string {
 	if c == nil {
 		return ""
 	}
-	return strings.Join(c.Tail(), "\n")
+	tail := c.Tail()
+	if len(tail) > metrics.TailLines {
+		tail = tail[len(tail)-metrics.TailLines:]
+	}
+	return strings.Join(tail, "\n")
 }
 
-// settle gives a trial its final state and removes its workload. Succeeded trials keep it
-// when the template asks to retain it; failed ones always do, so `kubectl katib logs` can
-// show what went wrong; stopped and killed ones may still be running, so theirs is deleted.
-func (r *Runner) settle(ctx context.Context, t *store.TrialRecord, state suggest.TrialState, reason, msg string) {
+// settle gives a trial its final state, records it, and removes its workload unless it is
+// kept: succeeded trials' when the template asks to retain them, the best trial's so that
+// its whole log stays readable, failed ones' so `kubectl katib logs` can show what went
+// wrong. Stopped and killed ones may still be running, so theirs always goes.
+func (r *Runner) settle(ctx context.Context, t *store.TrialRecord, state suggest.TrialState, reason, msg string) error {
 	t.State, t.Reason, t.Message, t.CompletionTime = state, reason, msg, r.now()
+	c := r.collectors[t.Name]
 	delete(r.collectors, t.Name)
-	if !r.keepsWorkload(t) {
-		r.deletes = append(r.deletes, t.Name)
+	if t.Observation == nil && t.Objective != nil {
+		t.Objective = nil
+	}
+	logTail := ""
+	if c != nil {
+		logTail = store.LogTail(c.Tail())
+	}
+	previous := r.kept
+	if best := r.st.Best(); best != nil && best.Name == t.Name {
+		r.kept = t.Name
 	}
 	r.report(Report{Kind: TrialFinished, Trial: t})
+	if err := r.saveTrial(ctx, t, logTail); err != nil {
+		return err
+	}
+	if r.stopper == nil {
+		// Only early stopping looks at finished trials' reports again.
+		t.Reports = nil
+	}
+	if !r.keepsWorkload(t) {
+		r.deleteWorkload(ctx, t.Name)
+	}
+	if previous != "" && previous != r.kept {
+		if p := r.st.Trial(previous); p != nil && !r.keepsWorkload(p) {
+			r.deleteWorkload(ctx, previous)
+		}
+	}
+	return nil
 }
 
 // keepsWorkload says whether a finished trial's workload stays in the cluster.
 func (r *Runner) keepsWorkload(t *store.TrialRecord) bool {
-	return (t.State == suggest.StateSucceeded && r.st.Experiment.Spec.TrialTemplate.Retain) ||
-		t.State == suggest.StateFailed || t.State == suggest.StateMetricsUnavailable
-}
-
-// fail ends a trial that could not run at all (creation failed, never started), deleting
-// whatever part of it exists.
-func (r *Runner) fail(ctx context.Context, t *store.TrialRecord, state suggest.TrialState, reason, msg string) {
-	r.mon.Forget(t.Name)
-	t.State, t.Reason, t.Message, t.CompletionTime = state, reason, msg, r.now()
-	delete(r.collectors, t.Name)
-	r.deletes = append(r.deletes, t.Name)
-	r.report(Report{Kind: TrialFinished, Trial: t})
+	return (t.State == suggest.StateSucceeded && (r.st.Experiment.Spec.TrialTemplate.Retain || t.Name == r.kept)) ||
+		t.State == suggest.StateFailed || (t.State == suggest.StateMetricsUnavailable && t.Reason != "LogIncomplete")
 }
 
 func (r *Runner) startTimedOut(ctx context.Context, name string) error {
@@ -598,20 +761,31 @@ func (r *Runner) startTimedOut(ctx context.Context, name string) error {
 	} else {
 		msg += " (" + reason + ")"
 	}
-	r.fail(ctx, t, suggest.StateFailed, reason, msg)
-	return r.save(ctx)
+	r.mon.Forget(name)
+	t.State, t.Reason, t.Message, t.CompletionTime = suggest.StateFailed, reason, msg, r.now()
+	delete(r.collectors, name)
+	r.report(Report{Kind: TrialFinished, Trial: t})
+	if err := r.saveTrial(ctx, t, ""); err != nil {
+		return err
+	}
+	// A trial that never started has nothing to show; its workload would only hold a
+	// place in the queue.
+	r.deleteWorkload(ctx, name)
+	return nil
 }
 
 // finish stops what still runs, records the end and saves.
 func (r *Runner) finish(outcome Outcome, reason, msg string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.OutageTimeout+30*time.Second)
 	defer cancel()
 	for i := range r.st.Trials {
 		t := &r.st.Trials[i]
 		if !t.State.Finished() {
 			r.mon.Forget(t.Name)
 			r.record(t, r.collectors[t.Name])
-			r.settle(ctx, t, suggest.StateKilled, "TrialKilled", "the experiment ended while the trial was running: "+msg)
+			if err := r.settle(ctx, t, suggest.StateKilled, "TrialKilled", "the experiment ended while the trial was running: "+msg); err != nil {
+				return err
+			}
 		}
 	}
 	r.st.Status.CompletionTime = r.now()
@@ -620,7 +794,7 @@ func (r *Runner) finish(outcome Outcome, reason, msg string) error {
 		cond = experiment.ExperimentFailed
 	}
 	r.st.SetCondition(cond, reason, msg, *r.now())
-	err := r.save(ctx)
+	err := r.saveExperiment(ctx)
 	r.report(Report{Kind: ExperimentFinished, Message: msg})
 	return err
 }
@@ -634,35 +808,54 @@ func (r *Runner) interrupt() (Outcome, error) {
 		for i := range r.st.Trials {
 			t := &r.st.Trials[i]
 			if !t.State.Finished() {
-				r.fail(ctx, t, suggest.StateKilled, "TrialKilled", "the run was interrupted and --cleanup deleted the trial")
+				r.mon.Forget(t.Name)
+				r.record(t, r.collectors[t.Name])
+				if err := r.settle(ctx, t, suggest.StateKilled, "TrialKilled", "the run was interrupted and --cleanup deleted the trial"); err != nil {
+					return Interrupted, err
+				}
 			}
 		}
 	}
 	r.st.SetCondition(experiment.ExperimentRestarting, "ExperimentInterrupted", "the client was interrupted; continue with 'kubectl katib resume "+r.st.Experiment.Name+"'", *r.now())
-	return Interrupted, r.save(ctx)
+	return Interrupted, r.saveExperiment(ctx)
 }
 
-func (r *Runner) save(ctx context.Context) error {
-	// A save cut off by Ctrl-C may still land on the server, after which every later save
-	// would look like a conflict; so saves and the deletions they unlock always complete.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := r.store.Save(ctx, r.st); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("the state of experiment %q was changed by someone else (is another 'kubectl katib run' or 'resume' driving it?): stop that client, then 'kubectl katib resume %s'", r.st.Experiment.Name, r.st.Experiment.Name)
-		}
-		return fmt.Errorf("cannot save the state of experiment %q: %w", r.st.Experiment.Name, err)
+// saveTrial records one trial; writes are never cut short by Ctrl-C, since a write that
+// lands unseen would make the next one look like another client's.
+func (r *Runner) saveTrial(ctx context.Context, t *store.TrialRecord, logTail string) error {
+	err := r.retry(context.WithoutCancel(ctx), func(ctx context.Context) error { return r.store.SaveTrial(ctx, r.st, t, logTail) })
+	return r.saveError(err, "recording trial "+t.Name)
+}
+
+func (r *Runner) saveExperiment(ctx context.Context) error {
+	err := r.retry(context.WithoutCancel(ctx), func(ctx context.Context) error { return r.store.SaveExperiment(ctx, r.st) })
+	return r.saveError(err, "saving the experiment")
+}
+
+func (r *Runner) saveError(err error, what string) error {
+	if err == nil {
+		return nil
 	}
-	// Workloads go only once the state says their trials are over: a client killed in
-	// between leaves a finished record and a leftover workload (removed on resume), never a
-	// running record whose workload is gone.
-	for _, name := range r.deletes {
-		if err := trial.Delete(ctx, r.cfg.Dynamic, r.kind, r.st.Experiment.Namespace, name); err != nil {
-			r.report(Report{Kind: Warning, Trial: r.st.Trial(name), Message: fmt.Sprintf("cannot delete the workload of trial %s: %v", name, err)})
-		}
+	exp := r.st.Experiment
+	var unreachable *UnreachableError
+	switch {
+	case errors.As(err, &unreachable):
+		return err
+	case errors.Is(err, store.ErrConflict):
+		return &ConflictError{Name: exp.Name, Namespace: exp.Namespace, What: what}
 	}
-	r.deletes = r.deletes[:0]
-	return nil
+	return fmt.Errorf("cannot save the state of experiment %q (%s): %w", exp.Name, what, err)
+}
+
+// deleteWorkload removes a finished trial's workload; a failure is only a warning, since
+// resume and delete remove leftovers.
+func (r *Runner) deleteWorkload(ctx context.Context, name string) {
+	err := r.retry(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		return trial.Delete(ctx, r.cfg.Dynamic, r.kind, r.st.Experiment.Namespace, name)
+	})
+	if err != nil {
+		r.report(Report{Kind: Warning, Trial: r.st.Trial(name), Message: fmt.Sprintf("cannot delete the workload of trial %s: %v", name, err)})
+	}
 }
 
 func (r *Runner) report(rep Report) {
@@ -670,11 +863,4 @@ func (r *Runner) report(rep Report) {
 		rep.State = r.st
 		r.cfg.Reporter.Report(rep)
 	}
-}
-
-func deref(p *int32, def int32) int32 {
-	if p == nil {
-		return def
-	}
-	return *p
 }

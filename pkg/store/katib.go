@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubectl-katib/plugins/pkg/experiment"
 	"github.com/kubectl-katib/plugins/pkg/suggest"
+	"github.com/kubectl-katib/plugins/pkg/trial"
 )
 
 // Counts tallies trials by state.
@@ -208,7 +209,7 @@ func (s *State) KatibTrial(t TrialRecord) *experiment.Trial {
 		TypeMeta: metav1.TypeMeta{APIVersion: experiment.APIVersion, Kind: experiment.KindTrial},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: t.Name, Namespace: exp.Namespace,
-			Labels: map[string]string{LabelExperiment: exp.Name},
+			Labels: map[string]string{trial.LabelExperiment: exp.Name},
 		},
 		Spec: experiment.TrialSpec{
 			Objective:            exp.Spec.Objective,

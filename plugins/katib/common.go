@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,10 +20,42 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/report"
 	"github.com/kubectl-katib/plugins/pkg/runner"
+	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
 const defaultTrialStartTimeout = 3 * time.Minute
+
+// runFlags are the flags run and resume share.
+type runFlags struct {
+	TrialStartTimeout time.Duration
+	OutageTimeout     time.Duration
+	Cleanup           bool
+}
+
+func (f *runFlags) add(cmd *cobra.Command, what string) {
+	f.TrialStartTimeout, f.OutageTimeout = defaultTrialStartTimeout, runner.DefaultOutageTimeout
+	cmd.Flags().DurationVar(&f.TrialStartTimeout, "trial-start-timeout", f.TrialStartTimeout, "Fail a trial whose container has not started after this long (image pull errors, unschedulable pods); 0 waits forever.")
+	cmd.Flags().DurationVar(&f.OutageTimeout, "outage-timeout", f.OutageTimeout, "How long to wait for an unreachable API server before exiting with code 1; what ended is recorded and 'resume' continues the rest.")
+	cmd.Flags().BoolVar(&f.Cleanup, "cleanup", false, "On Ctrl-C, delete the running trials instead of leaving them for "+what+".")
+}
+
+func (f *runFlags) validate() error {
+	if f.TrialStartTimeout < 0 {
+		return exitcode.UsageError("--trial-start-timeout must not be negative (0 waits forever), got %s", f.TrialStartTimeout)
+	}
+	if f.OutageTimeout <= 0 {
+		return exitcode.UsageError("--outage-timeout must be positive, got %s", f.OutageTimeout)
+	}
+	return nil
+}
+
+func (f *runFlags) config(c *kube.Clients, ns string) runner.Config {
+	return runner.Config{
+		Client: c.Clientset, Dynamic: c.Dynamic, Store: newStore(c, ns),
+		TrialStartTimeout: f.TrialStartTimeout, OutageTimeout: f.OutageTimeout, Cleanup: f.Cleanup,
+	}
+}
 
 // clients builds the Kubernetes clients from kubectl's flags.
 func clients(root *cmdutil.RootOptions) (*kube.Clients, error) {
@@ -42,6 +75,33 @@ func terminalWidth(w io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// newStore reads and writes experiment state in the clients' namespace (or ns).
+func newStore(c *kube.Clients, ns string) *store.Store {
+	if ns == "" {
+		ns = c.Namespace
+	}
+	return &store.Store{Client: c.Clientset, Dynamic: c.Dynamic, Metadata: c.Metadata, Namespace: ns}
+}
+
+// explainRunError says what to do about the errors that end a run.
+func explainRunError(err error, c *kube.Clients, namespace string) error {
+	var exists *runner.ExistsError
+	var conflict *runner.ConflictError
+	var unreachable *runner.UnreachableError
+	switch {
+	case errors.As(err, &exists):
+		return fmt.Errorf("%v: continue it with 'kubectl katib resume %s -n %s', or delete it with 'kubectl katib delete %s -n %s' to start over",
+			err, exists.Name, exists.Namespace, exists.Name, exists.Namespace)
+	case errors.As(err, &conflict):
+		return fmt.Errorf("%v: is another 'kubectl katib run' or 'resume' driving it? Stop that client, then 'kubectl katib resume %s -n %s'",
+			err, conflict.Name, conflict.Namespace)
+	case errors.As(err, &unreachable):
+		return fmt.Errorf("%v; once the cluster answers again (%s), continue with 'kubectl katib resume %s -n %s', which adopts the running trials and reads their logs again",
+			err, c.Context, unreachable.Name, unreachable.Namespace)
+	}
+	return explainAPIError(err, c, namespace)
 }
 
 // explainAPIError turns the errors users meet most into one sentence with what to do.
@@ -96,7 +156,7 @@ func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clien
 		live.Stop()
 	}
 	if runErr != nil {
-		return explainAPIError(runErr, c, st.Experiment.Namespace)
+		return explainRunError(runErr, c, st.Experiment.Namespace)
 	}
 	st = r.State()
 	switch outcome {

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/kube"
 	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/pkg/trial"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
@@ -21,6 +22,8 @@ type DeleteOptions struct {
 	root  *cmdutil.RootOptions
 	Names []string
 	All   bool
+
+	clients *kube.Clients
 }
 
 // NewCmdDelete builds `kubectl katib delete`.
@@ -29,8 +32,9 @@ func NewCmdDelete(root *cmdutil.RootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete NAME [NAME...] | --all",
 		Short: "Delete experiments with their trials",
-		Long: `Delete experiments: their stored state and every trial workload (Jobs, Pods) they created.
-Do not delete an experiment while a 'run' or 'resume' is driving it; stop that client first.`,
+		Long: `Delete experiments: their stored state, every trial's record and every trial workload
+(Jobs, Pods) they created. Do not delete an experiment while a 'run' or 'resume' is driving
+it; stop that client first.`,
 		Example: `  # Delete one experiment and its trials
   kubectl katib delete random -n ml
 
@@ -38,9 +42,11 @@ Do not delete an experiment while a 'run' or 'resume' is driving it; stop that c
   kubectl katib delete --all -n ml`,
 		ValidArgsFunction: completeExperiments(root),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Names = args
-			if o.All == (len(args) > 0) {
-				return exitcode.UsageError("name the experiments to delete, or pass --all (not both)")
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
 			}
 			return o.Run(cmd.Context())
 		},
@@ -49,24 +55,38 @@ Do not delete an experiment while a 'run' or 'resume' is driving it; stop that c
 	return cmd
 }
 
-// Run deletes the state ConfigMaps and the trials' workloads. The garbage collector would
-// remove the workloads too, as they are owned by the state; deleting them here makes it
-// immediate and works on clusters where that collector lags.
-func (o *DeleteOptions) Run(ctx context.Context) error {
+// Complete takes the names.
+func (o *DeleteOptions) Complete(args []string) error {
+	o.Names = args
+	return nil
+}
+
+// Validate checks that names or --all were given, not both; then builds the clients.
+func (o *DeleteOptions) Validate() error {
+	if o.All == (len(o.Names) > 0) {
+		return exitcode.UsageError("name the experiments to delete, or pass --all (not both)")
+	}
 	c, err := clients(o.root)
 	if err != nil {
 		return err
 	}
-	s := &store.Store{Client: c.Clientset, Namespace: c.Namespace}
+	o.clients = c
+	return nil
+}
+
+// Run deletes the state ConfigMaps, the trial records and the trials' workloads. The
+// garbage collector would remove records and workloads too, as they are owned by the state;
+// deleting them here makes it immediate and works on clusters where that collector lags.
+func (o *DeleteOptions) Run(ctx context.Context) error {
+	c := o.clients
+	s := newStore(c, "")
 	names := o.Names
 	if o.All {
-		states, err := s.List(ctx)
+		all, err := s.ListNames(ctx)
 		if err != nil {
 			return explainAPIError(err, c, c.Namespace)
 		}
-		for _, st := range states {
-			names = append(names, st.Experiment.Name)
-		}
+		names = all
 	}
 	var failed bool
 	for _, name := range names {
@@ -79,14 +99,20 @@ func (o *DeleteOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return explainAPIError(err, c, c.Namespace)
 		}
+		warn := func(what string, err error) {
+			fmt.Fprintf(o.root.Streams.ErrOut, "warning: cannot delete the %s of %q (the garbage collector will): %v\n", what, name, err)
+		}
+		if err := s.DeleteTrials(ctx, name); err != nil {
+			warn("trial records", err)
+		}
 		sel := metav1.ListOptions{LabelSelector: trial.LabelExperiment + "=" + name}
 		policy := metav1.DeletePropagationBackground
 		del := metav1.DeleteOptions{PropagationPolicy: &policy}
 		if err := c.Clientset.BatchV1().Jobs(c.Namespace).DeleteCollection(ctx, del, sel); err != nil {
-			fmt.Fprintf(o.root.Streams.ErrOut, "warning: cannot delete the trial jobs of %q (the garbage collector will): %v\n", name, err)
+			warn("trial jobs", err)
 		}
 		if err := c.Clientset.CoreV1().Pods(c.Namespace).DeleteCollection(ctx, del, sel); err != nil {
-			fmt.Fprintf(o.root.Streams.ErrOut, "warning: cannot delete the trial pods of %q (the garbage collector will): %v\n", name, err)
+			warn("trial pods", err)
 		}
 		fmt.Fprintf(o.root.Streams.Out, "experiment %q deleted\n", name)
 	}

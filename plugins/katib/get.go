@@ -96,7 +96,7 @@ func (o *GetOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s := &store.Store{Client: c.Clientset, Namespace: c.Namespace}
+	s := newStore(c, "")
 	var states []*store.State
 	if len(o.Names) == 0 {
 		states, err = s.List(ctx)
@@ -105,7 +105,7 @@ func (o *GetOptions) Run(ctx context.Context) error {
 		}
 	} else {
 		for _, name := range o.Names {
-			st, err := s.Get(ctx, name)
+			st, err := s.Get(ctx, name, store.LoadOptions{})
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("experiment %q not found in namespace %q", name, c.Namespace)
 			}
@@ -154,13 +154,9 @@ func completeExperiments(root *cmdutil.RootOptions) func(*cobra.Command, []strin
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
 		}
-		states, err := (&store.Store{Client: c.Clientset, Namespace: c.Namespace}).List(cmd.Context())
+		names, err := (&store.Store{Client: c.Clientset, Namespace: c.Namespace}).ListNames(cmd.Context())
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveError
-		}
-		var names []string
-		for _, st := range states {
-			names = append(names, st.Experiment.Name)
 		}
 		return names, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-katib/plugins/pkg/kube"
 	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/pkg/trial"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
@@ -24,6 +24,8 @@ type LogsOptions struct {
 	Trial     string
 	Follow    bool
 	Container string
+
+	clients *kube.Clients
 }
 
 // NewCmdLogs builds `kubectl katib logs`.
@@ -32,10 +34,13 @@ func NewCmdLogs(root *cmdutil.RootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs TRIAL",
 		Short: "Print the log of a trial's primary container",
-		Long: `Print the log of a trial's primary container (the one its metrics are read from).
+		Long: fmt.Sprintf(`Print the log of a trial's primary container (the one its metrics are read from).
 
-Workloads of succeeded trials are deleted when they finish unless the trial template sets
-retain: true; failed trials keep theirs so that their logs can be read.`,
+While a trial's workload exists the whole log is read from its Pod. The workloads of the best
+trial so far, of failed trials and of trials whose template sets retain: true are kept, so
+their whole logs stay readable. Other finished trials' workloads are deleted, and their
+record keeps the end of the log: the last %d lines (at most %d KiB), which include the lines
+that decided the trial's metrics.`, store.LogTailLines, store.LogTailBytes>>10),
 		Example: `  # The log of a trial
   kubectl katib logs random-abcdefgh
 
@@ -43,7 +48,12 @@ retain: true; failed trials keep theirs so that their logs can be read.`,
   kubectl katib logs random-abcdefgh -f`,
 		Args: cmdutil.ExactArgs(1, "TRIAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Trial = args[0]
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
 			return o.Run(cmd.Context())
 		},
 	}
@@ -52,26 +62,36 @@ retain: true; failed trials keep theirs so that their logs can be read.`,
 	return cmd
 }
 
-// Run finds the trial's newest pod and copies its log.
-func (o *LogsOptions) Run(ctx context.Context) error {
+// Complete takes the trial's name and builds the clients.
+func (o *LogsOptions) Complete(args []string) error {
+	o.Trial = args[0]
 	c, err := clients(o.root)
 	if err != nil {
 		return err
 	}
+	o.clients = c
+	return nil
+}
+
+// Validate has nothing to check beyond the arguments cobra checked.
+func (o *LogsOptions) Validate() error { return nil }
+
+// Run copies the log of the trial's newest pod, or the end of it kept with the trial's
+// record once the pod is gone.
+func (o *LogsOptions) Run(ctx context.Context) error {
+	c := o.clients
 	pods, err := c.Clientset.CoreV1().Pods(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: trial.LabelTrial + "=" + o.Trial})
 	if err != nil {
 		return explainAPIError(err, c, c.Namespace)
 	}
 	if len(pods.Items) == 0 {
-		return fmt.Errorf("trial %q has no pod in namespace %q: it may not have started, or its workload was deleted when it finished (set retain: true in the trial template to keep it)", o.Trial, c.Namespace)
+		return o.stored(ctx)
 	}
-	sort.Slice(pods.Items, func(i, j int) bool {
-		return pods.Items[j].CreationTimestamp.Before(&pods.Items[i].CreationTimestamp)
-	})
+	slices.SortFunc(pods.Items, func(a, b corev1.Pod) int { return b.CreationTimestamp.Compare(a.CreationTimestamp.Time) })
 	pod := pods.Items[0]
 	container := o.Container
 	if container == "" {
-		container = o.primaryContainer(ctx, c.Clientset, &pod)
+		container = o.primaryContainer(ctx, &pod)
 	}
 	rc, err := c.Clientset.CoreV1().Pods(c.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container, Follow: o.Follow}).Stream(ctx)
 	if err != nil {
@@ -82,9 +102,31 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	return err
 }
 
+// stored prints the end of a finished trial's log kept with its record.
+func (o *LogsOptions) stored(ctx context.Context) error {
+	c := o.clients
+	tail, found, err := newStore(c, "").TrialLog(ctx, o.Trial)
+	if err != nil {
+		return explainAPIError(err, c, c.Namespace)
+	}
+	if !found {
+		return fmt.Errorf("trial %q has no pod and no record in namespace %q: it may not have started yet; list the experiment's trials with 'kubectl katib get trials EXPERIMENT -n %s'", o.Trial, c.Namespace, c.Namespace)
+	}
+	if o.Container != "" {
+		return fmt.Errorf("trial %q has no pod any more: only the end of its primary container's log was kept, so --container cannot be used", o.Trial)
+	}
+	if tail == "" {
+		fmt.Fprintf(o.root.Streams.ErrOut, "trial %q has no pod any more, and its log was empty\n", o.Trial)
+		return nil
+	}
+	fmt.Fprintf(o.root.Streams.ErrOut, "trial %q has no pod any more; these are the last lines of its log, kept with its record (up to %d lines)\n", o.Trial, store.LogTailLines)
+	_, err = fmt.Fprintln(o.root.Streams.Out, tail)
+	return err
+}
+
 // primaryContainer is the experiment's primaryContainerName, read from its stored state;
 // the pod's first container when the state cannot be read.
-func (o *LogsOptions) primaryContainer(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod) string {
+func (o *LogsOptions) primaryContainer(ctx context.Context, pod *corev1.Pod) string {
 	fallback := ""
 	if len(pod.Spec.Containers) > 0 {
 		fallback = pod.Spec.Containers[0].Name
@@ -93,7 +135,7 @@ func (o *LogsOptions) primaryContainer(ctx context.Context, client kubernetes.In
 	if exp == "" {
 		return fallback
 	}
-	st, err := (&store.Store{Client: client, Namespace: pod.Namespace}).Get(ctx, exp)
+	st, err := (&store.Store{Client: o.clients.Clientset, Namespace: pod.Namespace}).Get(ctx, exp, store.LoadOptions{ExperimentOnly: true})
 	if err != nil || st.Experiment.Spec.TrialTemplate == nil || st.Experiment.Spec.TrialTemplate.PrimaryContainerName == "" {
 		return fallback
 	}

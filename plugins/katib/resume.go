@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,64 +21,82 @@ func init() { subcommands = append(subcommands, NewCmdResume) }
 type ResumeOptions struct {
 	root *cmdutil.RootOptions
 
-	Name              string
-	TrialStartTimeout time.Duration
-	Cleanup           bool
-	PrintFlags        *output.PrintFlags
+	Name       string
+	PrintFlags *output.PrintFlags
+	runFlags
 
 	clients *kube.Clients
 }
 
 // NewCmdResume builds `kubectl katib resume`.
 func NewCmdResume(root *cmdutil.RootOptions) *cobra.Command {
-	o := &ResumeOptions{root: root, PrintFlags: output.NewPrintFlags("wide"), TrialStartTimeout: defaultTrialStartTimeout}
+	o := &ResumeOptions{root: root, PrintFlags: output.NewPrintFlags("wide")}
 	cmd := &cobra.Command{
 		Use:   "resume NAME",
 		Short: "Continue an interrupted or detached experiment from its stored state",
 		Long: `Continue an experiment from the state kept in the cluster, from this or any other machine.
 
 Finished trials are kept, trials that are still running are adopted again (found by their
-labels), and the search continues from the recorded history until the experiment succeeds or
-fails. Exit codes are those of 'run'.`,
-		Example: `  # Continue after Ctrl-C or --detach
+labels, their logs read again from the start), and the search continues from the recorded
+history until the experiment succeeds or fails. State written by earlier releases is
+rewritten in the current layout first. Exit codes are those of 'run'.`,
+		Example: `  # Continue after Ctrl-C, --detach, a crash or a long API server outage
   kubectl katib resume random -n ml`,
 		Args:              cmdutil.ExactArgs(1, "NAME"),
 		ValidArgsFunction: completeExperiments(root),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			if err := o.PrintFlags.Validate(); err != nil {
-				return exitcode.WithCode(exitcode.Usage, err)
-			}
-			c, err := clients(root)
-			if err != nil {
+			if err := o.Complete(args); err != nil {
 				return err
 			}
-			o.clients = c
+			if err := o.Validate(); err != nil {
+				return err
+			}
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().DurationVar(&o.TrialStartTimeout, "trial-start-timeout", o.TrialStartTimeout, "Fail a trial whose container has not started after this long.")
-	cmd.Flags().BoolVar(&o.Cleanup, "cleanup", false, "On Ctrl-C, delete the running trials instead of leaving them for the next 'resume'.")
+	o.runFlags.add(cmd, "the next 'resume'")
 	o.PrintFlags.AddFlags(cmd)
 	return cmd
 }
 
+// Complete takes the name and builds the clients.
+func (o *ResumeOptions) Complete(args []string) error {
+	o.Name = args[0]
+	c, err := clients(o.root)
+	if err != nil {
+		return err
+	}
+	o.clients = c
+	return nil
+}
+
+// Validate checks the flags.
+func (o *ResumeOptions) Validate() error {
+	if err := o.PrintFlags.Validate(); err != nil {
+		return exitcode.WithCode(exitcode.Usage, err)
+	}
+	return o.runFlags.validate()
+}
+
 // Run loads the state and drives the experiment on.
 func (o *ResumeOptions) Run(ctx context.Context) error {
-	s := &store.Store{Client: o.clients.Clientset, Namespace: o.clients.Namespace}
-	st, err := s.Get(ctx, o.Name)
+	s := newStore(o.clients, "")
+	// Only early stopping needs the finished trials' observation logs: the rest is read
+	// without them, which matters for experiments of thousands of long trials.
+	head, err := s.Get(ctx, o.Name, store.LoadOptions{})
+	if err == nil && runner.NeedsReports(&head.Experiment.Spec) {
+		head, err = s.Get(ctx, o.Name, store.LoadOptions{Reports: true})
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("experiment %q not found in namespace %q: list experiments with 'kubectl katib get experiments -n %s'", o.Name, o.clients.Namespace, o.clients.Namespace)
 	}
 	if err != nil {
 		return explainAPIError(err, o.clients, o.clients.Namespace)
 	}
-	if st.Finished() {
-		fmt.Fprintf(o.root.Streams.ErrOut, "experiment %q already %s; nothing to resume\n", o.Name, st.Phase())
+	if head.Finished() {
+		fmt.Fprintf(o.root.Streams.ErrOut, "experiment %q already %s; nothing to resume\n", o.Name, head.Phase())
 	}
-	cfg := runner.Config{TrialStartTimeout: o.TrialStartTimeout, Cleanup: o.Cleanup}
-	cfg.Client, cfg.Dynamic = o.clients.Clientset, o.clients.Dynamic
-	r, err := runner.New(cfg, st)
+	r, err := runner.New(o.runFlags.config(o.clients, ""), head)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,14 +27,13 @@ const maxExperimentName = 54
 type RunOptions struct {
 	root *cmdutil.RootOptions
 
-	Filename          string
-	Name              string
-	Parallel          int32
-	MaxTrials         int32
-	TrialStartTimeout time.Duration
-	Detach            bool
-	Cleanup           bool
-	PrintFlags        *output.PrintFlags
+	Filename   string
+	Name       string
+	Parallel   int32
+	MaxTrials  int32
+	Detach     bool
+	PrintFlags *output.PrintFlags
+	runFlags
 
 	clients *kube.Clients
 	exp     *experiment.Experiment
@@ -43,7 +41,7 @@ type RunOptions struct {
 
 // NewCmdRun builds `kubectl katib run`.
 func NewCmdRun(root *cmdutil.RootOptions) *cobra.Command {
-	o := &RunOptions{root: root, PrintFlags: output.NewPrintFlags("wide"), TrialStartTimeout: defaultTrialStartTimeout}
+	o := &RunOptions{root: root, PrintFlags: output.NewPrintFlags("wide")}
 	cmd := &cobra.Command{
 		Use:   "run -f FILE",
 		Short: "Run a Katib Experiment client-side until it succeeds or fails",
@@ -52,7 +50,12 @@ func NewCmdRun(root *cmdutil.RootOptions) *cobra.Command {
 The experiment is validated and defaulted like Katib's webhook would, then stored in a ConfigMap
 named katib-experiment-NAME in the experiment's namespace. Trials are created as the template's
 Job or Pod, with the labels katib.kubeflow.org/experiment and katib.kubeflow.org/trial, owned by
-that ConfigMap. Metrics are read from the primary container's log as the trial runs.
+that ConfigMap. Metrics are read from the primary container's log as the trial runs; each
+trial is recorded in a ConfigMap of its own when it ends.
+
+If the API server cannot be reached, the run waits and retries (log streams are reopened where
+they broke, so no metric is lost or counted twice); past --outage-timeout it exits with code 1
+and 'resume' continues.
 
 The namespace is -n when given, else the file's metadata.namespace, else the kubeconfig's.
 Ctrl-C saves the state and exits with code 130: running trials are adopted by 'resume'
@@ -84,9 +87,8 @@ flags are invalid (nothing is created), 130 interrupted.`,
 	cmd.Flags().StringVar(&o.Name, "name", "", "Run the experiment under this name instead of its metadata.name.")
 	cmd.Flags().Int32Var(&o.Parallel, "parallel", 0, "Override spec.parallelTrialCount.")
 	cmd.Flags().Int32Var(&o.MaxTrials, "max-trials", 0, "Override spec.maxTrialCount.")
-	cmd.Flags().DurationVar(&o.TrialStartTimeout, "trial-start-timeout", o.TrialStartTimeout, "Fail a trial whose container has not started after this long (image pull errors, unschedulable pods).")
 	cmd.Flags().BoolVar(&o.Detach, "detach", false, "Return once the experiment is stored and its first trials are created.")
-	cmd.Flags().BoolVar(&o.Cleanup, "cleanup", false, "On Ctrl-C, delete the running trials instead of leaving them for 'resume'.")
+	o.runFlags.add(cmd, "'resume'")
 	o.PrintFlags.AddFlags(cmd)
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
@@ -136,8 +138,8 @@ func (o *RunOptions) Validate() error {
 	if err := o.PrintFlags.Validate(); err != nil {
 		return exitcode.WithCode(exitcode.Usage, err)
 	}
-	if o.TrialStartTimeout < 0 {
-		return exitcode.UsageError("--trial-start-timeout must not be negative")
+	if err := o.runFlags.validate(); err != nil {
+		return err
 	}
 	if o.exp.Name == "" {
 		return exitcode.UsageError("%s: metadata.name is missing: set it in the file or pass --name", o.Filename)
@@ -153,8 +155,8 @@ func (o *RunOptions) Validate() error {
 
 // Run checks the trial template with the API server, stores the experiment and drives it.
 func (o *RunOptions) Run(ctx context.Context) error {
-	cfg := runner.Config{TrialStartTimeout: o.TrialStartTimeout, Cleanup: o.Cleanup, Detach: o.Detach}
-	cfg.Client, cfg.Dynamic = o.clients.Clientset, o.clients.Dynamic
+	cfg := o.runFlags.config(o.clients, o.exp.Namespace)
+	cfg.Detach = o.Detach
 	r, err := runner.New(cfg, &store.State{Experiment: o.exp})
 	if err != nil {
 		return exitcode.WithCode(exitcode.Usage, fmt.Errorf("%s: %w", o.Filename, err))
@@ -167,7 +169,7 @@ func (o *RunOptions) Run(ctx context.Context) error {
 		return explainAPIError(err, o.clients, o.exp.Namespace)
 	}
 	if err := r.Create(ctx); err != nil {
-		return explainAPIError(err, o.clients, o.exp.Namespace)
+		return explainRunError(err, o.clients, o.exp.Namespace)
 	}
 	return runExperiment(ctx, o.root, o.clients, r, o.PrintFlags)
 }

@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,13 +182,21 @@ func TestMedianStopSavesTime(t *testing.T) {
 	}
 }
 
-// storedTrials reads the trial records straight from the state ConfigMap with kubectl.
+// storedTrials reads the trial records straight from their ConfigMaps with kubectl.
 func storedTrials(t *testing.T, ns, name string) []store.TrialRecord {
 	t.Helper()
-	raw := kubectl(t, "get", "configmap", store.ConfigMapName(name), "-n", ns, "-o", `jsonpath={.data.trials\.json}`)
+	raw := kubectl(t, "get", "configmaps", "-n", ns, "-l", "katib.kubeflow.org/experiment="+name+","+store.LabelObject+"=trial", "-o", "json")
+	var list corev1.ConfigMapList
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
+		t.Fatalf("trial records of %s: %v\n%s", name, err, raw)
+	}
 	var trials []store.TrialRecord
-	if err := json.Unmarshal([]byte(raw), &trials); err != nil {
-		t.Fatalf("trials.json of %s: %v\n%s", name, err, raw)
+	for i := range list.Items {
+		tr, err := store.DecodeTrial(&list.Items[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		trials = append(trials, tr)
 	}
 	return trials
 }
