@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,7 +121,7 @@ func (m *Model) FindResource(arg string) (*Resource, *APIGroup, []string, bool) 
 			}
 			for ri := range g.Resources {
 				r := &g.Resources[ri]
-				if r.Name == name || strings.ToLower(r.Kind) == name || contains(r.ShortNames, name) {
+				if r.Name == name || strings.ToLower(r.Kind) == name || slices.Contains(r.ShortNames, name) {
 					return r, g, parts[k:], true
 				}
 			}

@@ -3,7 +3,10 @@
 // read, and holds the knowledge base that explains each part.
 package arch
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // SchemaVersion is bumped when a field of the JSON/YAML model changes meaning or is removed,
 // so scripts can tell which shape they read.
@@ -172,7 +175,7 @@ type WebhookRule struct {
 
 // Covers reports whether the rule is called for some write to plural.group.
 func (r WebhookRule) Covers(group, plural string) bool {
-	if !contains(r.APIGroups, "*") && !contains(r.APIGroups, group) {
+	if !slices.Contains(r.APIGroups, "*") && !slices.Contains(r.APIGroups, group) {
 		return false
 	}
 	for _, res := range r.Resources {

@@ -2,6 +2,7 @@ package arch
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -112,7 +113,7 @@ func admissionHooks(r *raw) []admissionHook {
 
 // admissionScore says how specifically a webhook rule covers plural.group.
 func admissionScore(rule admissionregistrationv1.RuleWithOperations, group, plural string) int {
-	if !contains(rule.APIGroups, group) {
+	if !slices.Contains(rule.APIGroups, group) {
 		return 0
 	}
 	for _, res := range rule.Resources {
@@ -120,7 +121,7 @@ func admissionScore(rule admissionregistrationv1.RuleWithOperations, group, plur
 			return scoreAdmissionExact
 		}
 	}
-	if contains(rule.Resources, "*") || contains(rule.Resources, "*/*") {
+	if slices.Contains(rule.Resources, "*") || slices.Contains(rule.Resources, "*/*") {
 		return scoreAdmissionGroupWide
 	}
 	return 0
@@ -215,18 +216,9 @@ func grants(r *raw) map[string][]grant {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // rbacScore says how specifically a rule lets its holder write plural.group.
 func rbacScore(rule rbacv1.PolicyRule, group, plural string) (int, []string) {
-	if len(rule.NonResourceURLs) > 0 || !contains(rule.APIGroups, group) {
+	if len(rule.NonResourceURLs) > 0 || !slices.Contains(rule.APIGroups, group) {
 		return 0, nil
 	}
 	var verbs []string
@@ -243,7 +235,7 @@ func rbacScore(rule rbacv1.PolicyRule, group, plural string) (int, []string) {
 			return scoreRBACExact, verbs
 		}
 	}
-	if contains(rule.Resources, "*") {
+	if slices.Contains(rule.Resources, "*") {
 		return scoreRBACGroupWide, verbs
 	}
 	return 0, nil

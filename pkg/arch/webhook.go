@@ -2,6 +2,7 @@ package arch
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,7 +91,7 @@ func intercepts(rules []admissionregistrationv1.RuleWithOperations) []string {
 		}
 		sort.Strings(ops)
 		what := "every resource"
-		if !(contains(rule.APIGroups, "*") && (contains(rule.Resources, "*") || contains(rule.Resources, "*/*"))) {
+		if !(slices.Contains(rule.APIGroups, "*") && (slices.Contains(rule.Resources, "*") || slices.Contains(rule.Resources, "*/*"))) {
 			var res []string
 			for _, g := range rule.APIGroups {
 				for _, r := range rule.Resources {
@@ -107,7 +108,7 @@ func intercepts(rules []admissionregistrationv1.RuleWithOperations) []string {
 			what = strings.Join(res, ", ")
 		}
 		verbs := strings.Join(ops, ",")
-		if contains(ops, "*") {
+		if slices.Contains(ops, "*") {
 			verbs = "every write to"
 		}
 		out = append(out, verbs+" "+what)

@@ -1,6 +1,7 @@
 // Package metrics turns the lines a trial prints into metric samples, the way Katib's
-// StdOut and File metrics collectors read them, and accumulates them into Katib's
-// observation (min, max and latest per metric).
+// StdOut metrics collector reads them (its default name=value filter, custom metricsFormat
+// expressions, JSON lines), and accumulates them into Katib's observation (min, max and
+// latest per metric).
 package metrics
 
 import (

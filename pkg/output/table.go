@@ -1,5 +1,5 @@
-// Package output holds the human and machine output shared by every command of both plugins:
-// kubectl-like tables and the cli-runtime printers behind -o.
+// Package output holds kubectl-like tables, which both plugins print, and the cli-runtime
+// printers behind kubectl-katib's -o.
 package output
 
 import (

@@ -1,5 +1,5 @@
 // Package submit hands an experiment to a cluster that runs Katib's operator, as a
-// kubeflow.org/v1beta1 Experiment object, after the same checks a client-side run gets.
+// kubeflow.org/v1beta1 Experiment object.
 package submit
 
 import (

@@ -1,7 +1,9 @@
 // Package suggest is the ask/tell boundary between the experiment engine and the search
 // algorithms. An algorithm sees the whole trial history on every call and returns new
-// assignments; it keeps no state of its own between calls, so an algorithm rebuilt from the
-// history stored in the cluster continues the same search after a resume.
+// assignments. Whatever an algorithm keeps between calls is only a cache of what it can
+// compute again from that history (bayesianoptimization memoises its fitted model), so an
+// algorithm rebuilt from the history stored in the cluster continues the same search after
+// a resume.
 //
 // Algorithms, by Katib's names: random, grid, sobol (scrambled), tpe, multivariate-tpe,
 // cmaes, bayesianoptimization, hyperband; early stopping: medianstop. Randomness comes only

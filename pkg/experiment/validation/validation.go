@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -585,7 +586,7 @@ func validateWorkload(t *experiment.TrialTemplate, typed any) field.ErrorList {
 	switch {
 	case t.PrimaryContainerName == "":
 		errs = append(errs, field.Required(pc, fmt.Sprintf("name the container whose log carries the metrics: one of %s", strings.Join(names, ", "))))
-	case !contains(names, t.PrimaryContainerName):
+	case !slices.Contains(names, t.PrimaryContainerName):
 		errs = append(errs, field.Invalid(pc, t.PrimaryContainerName, fmt.Sprintf("is not a container of the trial template; use one of %s", strings.Join(names, ", "))))
 	}
 	return errs
@@ -676,15 +677,6 @@ func Notes(e *experiment.Experiment) []string {
 		notes = append(notes, "spec.metricsCollectorSpec.collector.kind: None: trial logs are not read for metrics, so trials are judged by success or failure alone and no best trial is chosen")
 	}
 	return notes
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys(m map[string]bool) []string {
