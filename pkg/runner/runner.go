@@ -564,7 +564,7 @@ func (r *Runner) createFailed(ctx context.Context, t *store.TrialRecord, err err
 	delete(r.collectors, t.Name)
 	t.State, t.Reason, t.Message, t.CompletionTime = suggest.StateFailed, "CreateFailed", err.Error(), r.now()
 	r.report(Report{Kind: TrialFinished, Trial: t})
-	return r.saveTrial(ctx, t, "")
+	return r.saveTrial(ctx, t, nil)
 }
 
 func (r *Runner) armTimeout(name string) {
@@ -716,9 +716,9 @@ func (r *Runner) settle(ctx context.Context, t *store.TrialRecord, state suggest
 	if t.Observation == nil && t.Objective != nil {
 		t.Objective = nil
 	}
-	logTail := ""
+	var logTail *string
 	if c != nil {
-		logTail = store.LogTail(c.Tail())
+		logTail = ptr.To(store.LogTail(c.Tail()))
 	}
 	previous := r.kept
 	if best := r.st.Best(); best != nil && best.Name == t.Name {
@@ -765,7 +765,7 @@ func (r *Runner) startTimedOut(ctx context.Context, name string) error {
 	t.State, t.Reason, t.Message, t.CompletionTime = suggest.StateFailed, reason, msg, r.now()
 	delete(r.collectors, name)
 	r.report(Report{Kind: TrialFinished, Trial: t})
-	if err := r.saveTrial(ctx, t, ""); err != nil {
+	if err := r.saveTrial(ctx, t, nil); err != nil {
 		return err
 	}
 	// A trial that never started has nothing to show; its workload would only hold a
@@ -822,7 +822,7 @@ func (r *Runner) interrupt() (Outcome, error) {
 
 // saveTrial records one trial; writes are never cut short by Ctrl-C, since a write that
 // lands unseen would make the next one look like another client's.
-func (r *Runner) saveTrial(ctx context.Context, t *store.TrialRecord, logTail string) error {
+func (r *Runner) saveTrial(ctx context.Context, t *store.TrialRecord, logTail *string) error {
 	err := r.retry(context.WithoutCancel(ctx), func(ctx context.Context) error { return r.store.SaveTrial(ctx, r.st, t, logTail) })
 	return r.saveError(err, "recording trial "+t.Name)
 }

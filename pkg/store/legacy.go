@@ -38,7 +38,7 @@ func (s *Store) Migrate(ctx context.Context, st *State) error {
 		if !t.legacy {
 			continue
 		}
-		if err := s.SaveTrial(ctx, st, t, ""); err != nil {
+		if err := s.SaveTrial(ctx, st, t, nil); err != nil {
 			return err
 		}
 	}

@@ -83,11 +83,11 @@ type reportsData struct {
 	Values []float64 `json:"values"`
 }
 
-// SaveTrial writes a trial's record with the end of its log. A record is written once when
+// SaveTrial writes a trial's record with the end of its log (nil: no log was read). A record is written once when
 // its trial ends (and once more by Migrate for trials of a pre-split state), so finding
 // one already there means another client recorded the trial: ErrConflict, unless it is
 // exactly what we sent (our earlier write landed unseen).
-func (s *Store) SaveTrial(ctx context.Context, st *State, t *TrialRecord, logTail string) error {
+func (s *Store) SaveTrial(ctx context.Context, st *State, t *TrialRecord, logTail *string) error {
 	cm, err := encodeTrial(st, t, logTail)
 	if err != nil {
 		return err
@@ -135,7 +135,7 @@ func sameTrial(a, b *corev1.ConfigMap) bool {
 	return a.Annotations[AnnotationRecord] == b.Annotations[AnnotationRecord] && maps.Equal(a.Data, b.Data)
 }
 
-func encodeTrial(st *State, t *TrialRecord, logTail string) (*corev1.ConfigMap, error) {
+func encodeTrial(st *State, t *TrialRecord, logTail *string) (*corev1.ConfigMap, error) {
 	rec := *t
 	if len(rec.Message) > maxMessage {
 		rec.Message = rec.Message[:maxMessage] + " [...]"
@@ -156,8 +156,8 @@ func encodeTrial(st *State, t *TrialRecord, logTail string) (*corev1.ConfigMap, 
 		}
 		data[keyReports] = string(raw)
 	}
-	if logTail != "" {
-		data[keyLog] = logTail
+	if logTail != nil {
+		data[keyLog] = *logTail
 	}
 	exp := st.Experiment
 	cm := &corev1.ConfigMap{
@@ -211,15 +211,25 @@ func decodeTrial(cm *corev1.ConfigMap, withReports bool) (TrialRecord, error) {
 // ConfigMap (for tools and tests that read the ConfigMaps themselves).
 func DecodeTrial(cm *corev1.ConfigMap) (TrialRecord, error) { return decodeTrial(cm, true) }
 
-// TrialLog is the end of a finished trial's log kept with its record, and whether the
-// trial has a record at all.
-func (s *Store) TrialLog(ctx context.Context, trialName string) (string, bool, error) {
+// KeptLog is what a finished trial's record holds of its log.
+type KeptLog struct {
+	// Recorded is false when the trial has no record.
+	Recorded bool
+	// Kept is false for records that hold no log (written by Migrate from an earlier
+	// release's state, or a trial whose log could not be read).
+	Kept bool
+	Tail string
+}
+
+// TrialLog reads the end of a finished trial's log kept with its record.
+func (s *Store) TrialLog(ctx context.Context, trialName string) (KeptLog, error) {
 	cm, err := s.Client.CoreV1().ConfigMaps(s.Namespace).Get(ctx, TrialConfigMapName(trialName), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return "", false, nil
+		return KeptLog{}, nil
 	}
 	if err != nil {
-		return "", false, err
+		return KeptLog{}, err
 	}
-	return cm.Data[keyLog], true, nil
+	tail, kept := cm.Data[keyLog]
+	return KeptLog{Recorded: true, Kept: kept, Tail: tail}, nil
 }

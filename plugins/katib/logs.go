@@ -105,22 +105,25 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 // stored prints the end of a finished trial's log kept with its record.
 func (o *LogsOptions) stored(ctx context.Context) error {
 	c := o.clients
-	tail, found, err := newStore(c, "").TrialLog(ctx, o.Trial)
+	kept, err := newStore(c, "").TrialLog(ctx, o.Trial)
 	if err != nil {
 		return explainAPIError(err, c, c.Namespace)
 	}
-	if !found {
+	if !kept.Recorded {
 		return fmt.Errorf("trial %q has no pod and no record in namespace %q: it may not have started yet; list the experiment's trials with 'kubectl katib get trials EXPERIMENT -n %s'", o.Trial, c.Namespace, c.Namespace)
 	}
 	if o.Container != "" {
 		return fmt.Errorf("trial %q has no pod any more: only the end of its primary container's log was kept, so --container cannot be used", o.Trial)
 	}
-	if tail == "" {
+	if !kept.Kept {
+		return fmt.Errorf("trial %q has no pod any more, and no log was kept with its record (it was recorded by an earlier release, or its log could not be read)", o.Trial)
+	}
+	if kept.Tail == "" {
 		fmt.Fprintf(o.root.Streams.ErrOut, "trial %q has no pod any more, and its log was empty\n", o.Trial)
 		return nil
 	}
 	fmt.Fprintf(o.root.Streams.ErrOut, "trial %q has no pod any more; these are the last lines of its log, kept with its record (up to %d lines)\n", o.Trial, store.LogTailLines)
-	_, err = fmt.Fprintln(o.root.Streams.Out, tail)
+	_, err = fmt.Fprintln(o.root.Streams.Out, kept.Tail)
 	return err
 }
 
