@@ -1,10 +1,8 @@
 package trial
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"time"
@@ -12,10 +10,13 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
 
 	"github.com/kubectl-katib/plugins/pkg/experiment"
 )
@@ -26,12 +27,12 @@ type EventType int
 const (
 	// Started: the primary container began running (or already ran).
 	Started EventType = iota
-	// Line: one line of the primary container's log.
+	// Line: one line of the primary container's log; At is the time the kubelet stamped on it.
 	Line
 	// Problem: the trial cannot start yet (image pull, scheduling, configuration).
 	Problem
 	// Completed: the workload reached its success or failure condition and every log
-	// stream of its pods has ended.
+	// stream of its pods has ended (see the package comment).
 	Completed
 )
 
@@ -44,6 +45,12 @@ type Event struct {
 	Reason    string
 	Message   string
 	At        time.Time
+	// LogIncomplete says, on Completed, that the log of one of the trial's pods could not be
+	// read to its end (the pod was deleted first, or the API server refused the log for
+	// good): metrics taken from the lines delivered may miss what came after them.
+	// LogProblem says which pod, how far its log was read and why.
+	LogIncomplete bool
+	LogProblem    string
 }
 
 // MonitorConfig says what to watch.
@@ -58,6 +65,15 @@ type MonitorConfig struct {
 	// trialTemplate conditions); empty means the pod phase decides.
 	SuccessCondition string
 	FailureCondition string
+	// Logs opens log streams; nil reads them through Client.
+	Logs LogSource
+	// Clock paces the reopening of log streams and the wait for a pod's log after a Job's
+	// success; nil is the real clock.
+	Clock clock.WithTicker
+	// Backoff paces the reopening of a broken log stream; zero is 200ms, doubling up to
+	// 5s, with 10% jitter. Steps, if set, limits how often the interval grows, never how
+	// often a stream is reopened.
+	Backoff wait.Backoff
 }
 
 // Monitor watches every workload and pod of one experiment with two watches (not one per
@@ -65,6 +81,11 @@ type MonitorConfig struct {
 type Monitor struct {
 	cfg    MonitorConfig
 	events chan Event
+	logs   LogSource
+	clock  clock.WithTicker
+	// pods is the pod watch's cache: what it says about a pod decides what a log read
+	// proves.
+	pods cache.Store
 
 	mu     sync.Mutex
 	trials map[string]*watched
@@ -72,22 +93,43 @@ type Monitor struct {
 }
 
 type watched struct {
-	streamedPods map[types.UID]bool
+	streams      map[types.UID]*podStream
 	active       int
 	finished     int
 	started      bool
 	terminal     *Event
 	graceStarted bool
+	graceOver    bool
 	done         bool
 	lastProblem  string
+	logProblems  []string
 	// lastExit says how the primary container of the trial's latest failed pod ended; a
 	// Job's own failure condition only says that its back-off limit was reached.
 	lastExit string
+	// ctx ends the trial's log streams once the caller has finished with the trial.
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// finish stops reporting on the trial and ends its log streams.
+func (w *watched) finish() {
+	w.done = true
+	if w.cancel != nil {
+		w.cancel()
+	}
 }
 
 // NewMonitor prepares a monitor; Run starts it.
 func NewMonitor(cfg MonitorConfig) *Monitor {
-	return &Monitor{cfg: cfg, events: make(chan Event, 256), trials: map[string]*watched{}}
+	m := &Monitor{cfg: cfg, events: make(chan Event, 256), trials: map[string]*watched{},
+		logs: cfg.Logs, clock: cfg.Clock}
+	if m.logs == nil {
+		m.logs = clientLogs{client: cfg.Client}
+	}
+	if m.clock == nil {
+		m.clock = clock.RealClock{}
+	}
+	return m
 }
 
 // Events delivers what the monitor sees, in order per trial.
@@ -97,7 +139,7 @@ func (m *Monitor) Events() <-chan Event { return m.events }
 func (m *Monitor) Forget(trial string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.trial(trial).done = true
+	m.trial(trial).finish()
 }
 
 // LastProblem is the latest reason the trial could not start, if any.
@@ -111,24 +153,31 @@ func (m *Monitor) LastProblem(trial string) string {
 // ends.
 func (m *Monitor) Run(ctx context.Context) error {
 	m.ctx = ctx
-	selector := LabelExperiment + "=" + m.cfg.Experiment
-	factory := informers.NewSharedInformerFactoryWithOptions(m.cfg.Client, 0,
-		informers.WithNamespace(m.cfg.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = selector }))
-	podInformer := factory.Core().V1().Pods().Informer()
-	podHandler := cache.ResourceEventHandlerFuncs{
+	client, ns := m.cfg.Client, m.cfg.Namespace
+	podInformer := m.informer(&corev1.Pod{},
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return client.CoreV1().Pods(ns).List(ctx, o)
+		},
+		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return client.CoreV1().Pods(ns).Watch(ctx, o)
+		})
+	m.pods = podInformer.GetStore()
+	if _, err := podInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { m.onPod(obj) },
 		UpdateFunc: func(_, obj any) { m.onPod(obj) },
-	}
-	if !m.cfg.Kind.IsJob {
-		podHandler.DeleteFunc = m.onWorkloadDeleted
-	}
-	if _, err := podInformer.AddEventHandler(podHandler); err != nil {
+		DeleteFunc: m.onPodDeleted,
+	}); err != nil {
 		return err
 	}
-	synced := []cache.InformerSynced{podInformer.HasSynced}
+	informers := []cache.SharedIndexInformer{podInformer}
 	if m.cfg.Kind.IsJob {
-		jobInformer := factory.Batch().V1().Jobs().Informer()
+		jobInformer := m.informer(&batchv1.Job{},
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return client.BatchV1().Jobs(ns).List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return client.BatchV1().Jobs(ns).Watch(ctx, o)
+			})
 		if _, err := jobInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { m.onJob(obj) },
 			UpdateFunc: func(_, obj any) { m.onJob(obj) },
@@ -136,9 +185,13 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		synced = append(synced, jobInformer.HasSynced)
+		informers = append(informers, jobInformer)
 	}
-	factory.Start(ctx.Done())
+	synced := make([]cache.InformerSynced, 0, len(informers))
+	for _, inf := range informers {
+		go inf.RunWithContext(ctx)
+		synced = append(synced, inf.HasSynced)
+	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -148,10 +201,30 @@ func (m *Monitor) Run(ctx context.Context) error {
 	return nil
 }
 
+// informer watches the experiment's objects of one type. It is built from the clientset
+// directly rather than through client-go's informer factory, which would link the
+// informers and listers of every API type into the binary.
+func (m *Monitor) informer(example runtime.Object,
+	list func(context.Context, metav1.ListOptions) (runtime.Object, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
+	selector := LabelExperiment + "=" + m.cfg.Experiment
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return list(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = selector
+			return watchFn(ctx, o)
+		},
+	}
+	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, m.cfg.Client), example, 0, cache.Indexers{})
+}
+
 func (m *Monitor) trial(name string) *watched {
 	w, ok := m.trials[name]
 	if !ok {
-		w = &watched{streamedPods: map[types.UID]bool{}}
+		w = &watched{streams: map[types.UID]*podStream{}}
 		m.trials[name] = w
 	}
 	return w
@@ -159,7 +232,7 @@ func (m *Monitor) trial(name string) *watched {
 
 func (m *Monitor) emit(ev Event) {
 	if ev.At.IsZero() {
-		ev.At = time.Now()
+		ev.At = m.clock.Now()
 	}
 	select {
 	case m.events <- ev:
@@ -177,10 +250,28 @@ func (m *Monitor) unlockAndEmit(out []Event) {
 }
 
 func (m *Monitor) onPod(obj any) {
+	if pod, ok := obj.(*corev1.Pod); ok {
+		m.observePod(pod, false)
+	}
+}
+
+// onPodDeleted lets the pod's log stream find out that what it has not read is lost; a
+// Pod trial that had not finished ends as its workload was deleted.
+func (m *Monitor) onPodDeleted(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return
 	}
+	m.observePod(pod, true)
+	if !m.cfg.Kind.IsJob {
+		m.onWorkloadDeleted(pod)
+	}
+}
+
+func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	name := pod.Labels[LabelTrial]
 	if name == "" {
 		return
@@ -192,17 +283,13 @@ func (m *Monitor) onPod(obj any) {
 		return
 	}
 	var out []Event
+	var start []*podStream
 	ran := containerRan(pod, m.cfg.PrimaryContainer)
 	if ran && !w.started {
 		w.started = true
 		out = append(out, Event{Trial: name, Type: Started})
 	}
-	if ran && !w.streamedPods[pod.UID] {
-		w.streamedPods[pod.UID] = true
-		w.active++
-		go m.stream(name, pod.Name)
-	}
-	if !ran {
+	if !ran && !deleted {
 		if reason, msg := startProblem(pod); reason != "" && reason != w.lastProblem {
 			w.lastProblem = reason
 			out = append(out, Event{Trial: name, Type: Problem, Reason: reason, Message: msg})
@@ -216,8 +303,30 @@ func (m *Monitor) onPod(obj any) {
 			w.terminal = ev
 		}
 	}
+	// An unfinished Pod trial whose pod is deleted ends as WorkloadDeleted; a finished
+	// one, or a Job's pod, still gets a stream, so that what its log lost is reported
+	// rather than the trial looking as if it printed nothing.
+	workloadGone := deleted && !m.cfg.Kind.IsJob && w.terminal == nil
+	s := w.streams[pod.UID]
+	if ran && s == nil && !workloadGone {
+		s = newPodStream(name, pod)
+		w.streams[pod.UID] = s
+		w.active++
+		start = append(start, s)
+		if w.ctx == nil {
+			w.ctx, w.cancel = context.WithCancel(m.ctx)
+		}
+	}
+	if s != nil && (deleted || primaryTerminated(pod, m.cfg.PrimaryContainer)) {
+		s.poke()
+	}
 	out = append(out, m.completeIfReady(name, w)...)
+	ctx := w.ctx
 	m.unlockAndEmit(out)
+	// Started first: the stream's lines must not overtake it.
+	for _, s := range start {
+		go m.follow(ctx, s)
+	}
 }
 
 func (m *Monitor) onJob(obj any) {
@@ -245,7 +354,9 @@ func (m *Monitor) onJob(obj any) {
 }
 
 // onWorkloadDeleted ends a trial whose workload someone deleted before it finished; the
-// runner's own deletions come after it has stopped listening to that trial.
+// runner's own deletions come after it has stopped listening to that trial. A workload
+// deleted after it finished leaves its trial to complete once the log streams have
+// found out what they could not read.
 func (m *Monitor) onWorkloadDeleted(obj any) {
 	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tomb.Obj
@@ -264,7 +375,7 @@ func (m *Monitor) onWorkloadDeleted(obj any) {
 		m.mu.Unlock()
 		return
 	}
-	w.done = true
+	w.finish()
 	m.mu.Unlock()
 	m.emit(Event{Trial: name, Type: Completed, Reason: "WorkloadDeleted",
 		Message: fmt.Sprintf("the trial's workload %s was deleted before the trial finished", meta.GetName())})
@@ -315,58 +426,40 @@ func (m *Monitor) completeIfReady(name string, w *watched) []Event {
 	if w.terminal == nil || w.done || w.active > 0 {
 		return nil
 	}
-	if w.terminal.Succeeded && w.finished == 0 && !w.graceStarted {
-		w.graceStarted = true
-		time.AfterFunc(10*time.Second, func() {
-			m.mu.Lock()
-			w.finished++ // give up waiting for a stream that will not come
-			out := m.completeIfReady(name, w)
-			m.unlockAndEmit(out)
-		})
+	if w.terminal.Succeeded && w.finished == 0 && !w.graceOver {
+		if !w.graceStarted {
+			w.graceStarted = true
+			go m.graceTimer(name, w)
+		}
 		return nil
 	}
-	if w.terminal.Succeeded && w.finished == 0 {
-		return nil
-	}
-	w.done = true
+	w.finish()
 	ev := *w.terminal
 	if !ev.Succeeded && w.lastExit != "" && !strings.Contains(ev.Message, w.lastExit) {
 		ev.Message = strings.TrimPrefix(ev.Message+"; "+w.lastExit, "; ")
 	}
+	if len(w.logProblems) > 0 {
+		ev.LogIncomplete = true
+		ev.LogProblem = strings.Join(w.logProblems, "; ")
+	}
 	return []Event{ev}
 }
 
-func (m *Monitor) stream(trialName, podName string) {
-	defer func() {
-		m.mu.Lock()
-		w := m.trial(trialName)
-		w.active--
-		w.finished++
-		out := m.completeIfReady(trialName, w)
-		m.unlockAndEmit(out)
-	}()
-	req := m.cfg.Client.CoreV1().Pods(m.cfg.Namespace).GetLogs(podName, &corev1.PodLogOptions{Container: m.cfg.PrimaryContainer, Follow: true})
-	rc, err := req.Stream(m.ctx)
-	if err != nil {
-		m.emit(Event{Trial: trialName, Type: Problem, Reason: "LogsUnavailable", Message: fmt.Sprintf("cannot read the log of pod %s: %v", podName, err)})
+// jobLogGrace is how long a succeeded Job's trial waits for its pod to be seen running.
+const jobLogGrace = 10 * time.Second
+
+func (m *Monitor) graceTimer(name string, w *watched) {
+	t := m.clock.NewTimer(jobLogGrace)
+	defer t.Stop()
+	select {
+	case <-m.ctx.Done():
 		return
+	case <-t.C():
 	}
-	defer rc.Close()
-	r := bufio.NewReaderSize(rc, 64*1024)
-	for {
-		line, err := r.ReadString('\n')
-		if line != "" {
-			m.mu.Lock()
-			done := m.trial(trialName).done
-			m.mu.Unlock()
-			if !done {
-				m.emit(Event{Trial: trialName, Type: Line, Line: strings.TrimRight(line, "\r\n")})
-			}
-		}
-		if err == io.EOF || err != nil {
-			return
-		}
-	}
+	m.mu.Lock()
+	w.graceOver = true // give up waiting for a stream that will not come
+	out := m.completeIfReady(name, w)
+	m.unlockAndEmit(out)
 }
 
 func containerRan(pod *corev1.Pod, container string) bool {

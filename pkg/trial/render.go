@@ -1,5 +1,3 @@
-// Package trial turns an experiment's trial template into a workload for one set of
-// hyperparameters, creates it, watches it and collects its metrics from the log.
 package trial
 
 import (
