@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattn/go-runewidth"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-katib/plugins/internal/golden"
@@ -219,12 +220,15 @@ func assertXML(t *testing.T, b []byte) {
 	}
 }
 
+// checkWidth measures with go-runewidth rather than render.Width, so a renderer that
+// miscounts cells cannot pass by measuring its own output the same wrong way.
 func checkWidth(t *testing.T, s string, width int) {
 	t.Helper()
+	cells := &runewidth.Condition{EastAsianWidth: false}
 	for i, line := range strings.Split(s, "\n") {
 		// A link is one word and cannot be wrapped; everything else must fit.
-		if render.Width(line) > width && !strings.HasPrefix(strings.TrimSpace(line), "https://") {
-			t.Errorf("line %d is %d cells wide: %q", i+1, render.Width(line), line)
+		if w := cells.StringWidth(line); w > width && !strings.HasPrefix(strings.TrimSpace(line), "https://") {
+			t.Errorf("line %d is %d cells wide: %q", i+1, w, line)
 		}
 	}
 }

@@ -5,7 +5,8 @@ package render
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/clipperhouse/displaywidth"
 )
 
 // Graph is a diagram: boxes of parts, grouped, with labelled links between parts.
@@ -54,19 +55,17 @@ func (g *Graph) Node(id string) *Node {
 	return nil
 }
 
-// Width is the number of terminal cells s takes; the diagrams use only single-width runes.
-func Width(s string) int { return utf8.RuneCountInString(s) }
+// Width is the number of terminal cells s takes. Labels come from cluster objects and may
+// hold wide characters (CJK names, emoji) that take two cells each, so runes are not cells.
+func Width(s string) int { return displaywidth.String(s) }
 
-// Truncate shortens s to at most n cells, marking the cut with an ellipsis.
+// Truncate shortens s to at most n cells, marking the cut with an ellipsis. A wide character
+// that would straddle the limit is dropped whole, so the result may be a cell short of n.
 func Truncate(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	if Width(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return displaywidth.TruncateString(s, n, "…")
 }
 
 // Wrap breaks text into lines of at most n cells at spaces; words longer than n are cut.

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/mattn/go-runewidth"
 )
 
 // Labels come from cluster objects, so every format must survive any text in them.
@@ -49,14 +52,52 @@ func TestDOTAndMermaidEscape(t *testing.T) {
 	}
 }
 
+// wide is a graph whose labels are mostly double-width characters, long enough that every
+// format has to cut or wrap them.
+func wide() *Graph {
+	return &Graph{Title: "東京クラスタの構成図 " + strings.Repeat("制御", 40), Subtitle: strings.Repeat("ノード ", 30),
+		Groups: []Group{{ID: "g", Label: strings.Repeat("コントロールプレーン", 10), Nodes: []Node{
+			{ID: "a", Label: "東京-ワーカー-ノード-第一号機-本番環境-データベース", Lines: []string{strings.Repeat("日本語の説明 ", 12), "😀😀😀 emoji 😀😀😀"}, Status: "ok"},
+			{ID: "b", Label: "大阪", Lines: []string{strings.Repeat("宽", 60)}, Status: "failing"},
+			{ID: "c", Label: "x" + strings.Repeat("幅", 30), Status: "unknown"}}}},
+		Edges:    []Edge{{From: "a", To: "b", Label: strings.Repeat("接続", 40)}},
+		Warnings: []string{strings.Repeat("警告 ", 40)},
+		Notes:    []string{strings.Repeat("注意", 50)},
+	}
+}
+
+// cells measures a line without the renderer's own Width, so a renderer that counted runes
+// or bytes instead of terminal cells is caught. Ambiguous-width runes (the frame, ●, …)
+// count as one cell, as in a terminal outside an East Asian locale.
+func cells(s string) int { return (&runewidth.Condition{EastAsianWidth: false}).StringWidth(s) }
+
 func TestBoxesFitTheWidth(t *testing.T) {
-	for _, w := range []int{40, 80, 100} {
-		var buf bytes.Buffer
-		_ = Boxes(&buf, hostile(), Style{Width: w})
-		for _, line := range strings.Split(buf.String(), "\n") {
-			if Width(line) > w {
-				t.Errorf("width %d: %q is %d wide", w, line, Width(line))
-			}
+	for _, tc := range []struct {
+		name  string
+		graph func() *Graph
+	}{
+		{"hostile text", hostile},
+		{"wide characters", wide},
+	} {
+		for _, w := range []int{40, 80, 100} {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, w), func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := Boxes(&buf, tc.graph(), Style{Width: w}); err != nil {
+					t.Fatal(err)
+				}
+				for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+					got := cells(line)
+					if got > w {
+						t.Errorf("%q is %d cells wide", line, got)
+					}
+					// A frame that is not closed at the full width shows a miscounted cell.
+					if strings.HasPrefix(line, "│") || strings.HasPrefix(line, "┌") || strings.HasPrefix(line, "└") {
+						if got != w {
+							t.Errorf("frame line %q is %d cells wide, not %d", line, got, w)
+						}
+					}
+				}
+			})
 		}
 	}
 }
