@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 
@@ -303,17 +304,40 @@ func (g *gp) fit(starts [][]float64, r *rand.Rand, restarts, iterations int) []f
 			Func: func(x []float64) float64 { return g.negLML(x, nil) },
 			Grad: func(grad, x []float64) { g.negLML(x, grad) },
 		}
-		res, _ := optimize.Minimize(p, th, &optimize.Settings{MajorIterations: iterations, GradientThreshold: 1e-3}, &optimize.LBFGS{})
-		if res == nil {
-			continue
-		}
-		if res.F < bestF && !math.IsNaN(res.F) {
-			best, bestF = res.X, res.F
+		res, err := optimize.Minimize(p, th, &optimize.Settings{MajorIterations: iterations, GradientThreshold: 1e-3}, &optimize.LBFGS{})
+		x, f := fitOutcome(th, res, err, func() float64 { return g.negLML(th, nil) })
+		if f < bestF {
+			best, bestF = x, f
 		}
 	}
 	g.setTheta(best)
 	return g.pack()
 }
+
+// fitOutcome is what one L-BFGS run from th contributes to a fit: a point and its negative
+// log marginal likelihood. A suggestion has no use for an error here (any hyperparameters
+// inside the bounds give a usable model, only a less sharp one), so a failed run falls back
+// to its start rather than failing the suggestion.
+//
+// The errors L-BFGS ends with in practice are line searches that cannot make progress, which
+// the bound penalty and the flat value of an unfactorisable kernel provoke near the edges.
+// The result then holds the best iterate accepted before the stall, never worse than th, so
+// that point stands. Any other error (the problem refused, a limit not asked for) leaves no
+// result to trust, and so does a non-finite value: the start stands, judged by its own value.
+func fitOutcome(th []float64, res *optimize.Result, err error, startF func() float64) ([]float64, float64) {
+	stalled := errors.Is(err, optimize.ErrLinesearcherFailure) || errors.Is(err, optimize.ErrNoProgress) ||
+		errors.Is(err, optimize.ErrNonDescentDirection) || errors.Is(err, optimize.ErrLinesearcherBound)
+	if (err == nil || stalled) && res != nil && finite(res.F) && len(res.X) == len(th) {
+		return res.X, res.F
+	}
+	if f := startF(); finite(f) {
+		return th, f
+	}
+	// Ranked after every finite outcome, yet still a point setTheta can clamp into bounds.
+	return th, math.Inf(1)
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // setTheta fixes the hyperparameters and factorises the kernel matrix for prediction.
 func (g *gp) setTheta(theta []float64) {
