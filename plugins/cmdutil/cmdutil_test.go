@@ -68,6 +68,10 @@ func TestEveryCommandHasExamples(t *testing.T) {
 }
 
 func TestGlobalFlagsAfterPluginName(t *testing.T) {
+	// The version is package state every other test sees; put it back so their outcome
+	// does not depend on the order tests run in.
+	saved := buildinfo.Version
+	t.Cleanup(func() { buildinfo.Version = saved })
 	buildinfo.Version = "v9.9.9-test"
 	for name, newRoot := range roots {
 		out, _, err := run(t, newRoot, "--context", "x", "-n", "y", "--request-timeout=5s", "version", "-o", "json")
