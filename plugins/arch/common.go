@@ -16,6 +16,7 @@ import (
 
 	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
@@ -95,18 +96,15 @@ func formatChoices(formats []string) string {
 	return out
 }
 
-// style decides colour and width: colour only on a terminal and never with NO_COLOR.
+// style decides colour and width: the drawing narrows to a terminal under 80 columns and
+// keeps 80 elsewhere, so a file or pipe gets the same text on every machine.
 func style(w io.Writer) render.Style {
-	st := render.Style{Width: 80}
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return st
-	}
-	if _, set := os.LookupEnv("NO_COLOR"); !set {
-		st.Color = true
-	}
-	if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 20 && width < 80 {
-		st.Width = width
+	st := render.Style{Width: 80, Color: output.Color(w)}
+	if f, ok := w.(*os.File); ok {
+		// GetSize fails on anything but a terminal, which leaves the width at 80.
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 20 && width < 80 {
+			st.Width = width
+		}
 	}
 	return st
 }

@@ -145,7 +145,7 @@ func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clien
 	}
 	var live *report.Live
 	if isTerminal(progress) {
-		live = &report.Live{W: progress, Color: os.Getenv("NO_COLOR") == "", Width: terminalWidth(progress)}
+		live = &report.Live{W: progress, Color: output.Color(progress), Width: terminalWidth(progress)}
 		r.SetReporter(live)
 	} else {
 		r.SetReporter(&report.Lines{W: progress})
