@@ -107,6 +107,10 @@ test-krew: ## Only the krew tests (release archives, validator, offline krew ins
 bench-run: build cluster-up images ## Makespan of 20 trials via kubectl katib run vs the same Pods via client-go (floor), and API requests per trial
 	KUBECONFIG=$(KUBECONFIG_LOCAL) PATH=$(BIN):$(CURDIR)/.cluster/bin:$$PATH $(GO) run ./hack/bench-run $(BENCH_FLAGS)
 
+.PHONY: bench-scale
+bench-scale: build cluster-up images ## 500 one-line trials at parallel 25 via the plugin vs client-go Pods (floor): makespans, peak RSS, requests, bytes and state per trial (BENCH_FLAGS=-trials 100,500)
+	KUBECONFIG=$(KUBECONFIG_LOCAL) PATH=$(BIN):$(CURDIR)/.cluster/bin:$$PATH $(GO) run ./hack/bench-scale $(BENCH_FLAGS)
+
 .PHONY: bench-suggest
 bench-suggest: ## Search quality of the suggestion algorithms (regret table; BENCH_FLAGS=-quick for fewer seeds)
 	$(GO) run ./hack/bench-suggest $(BENCH_FLAGS)
