@@ -8,10 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
 
 	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
@@ -19,12 +17,6 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
-
-func init() {
-	// client-go logs failed discovery through klog before returning the error; the command
-	// reports the error once, in its own words, so the log line would only repeat it.
-	klog.SetLogger(logr.Discard())
-}
 
 // diagramFormats are the -o values of explain and view; "" is the terminal drawing.
 var diagramFormats = []string{"", "json", "yaml", "dot", "mermaid", "svg"}

@@ -2,9 +2,6 @@
 package arch
 
 import (
-	"os"
-	"runtime/debug"
-
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -14,21 +11,6 @@ import (
 // subcommands are added by each command's file in init, so commands live in files of their
 // own and the root never changes when one is added.
 var subcommands []func(*cmdutil.RootOptions) *cobra.Command
-
-// memoryLimit bounds the heap once collection is deferred: far above what even a large
-// cluster's model needs, far below what would trouble a laptop.
-const memoryLimit = 512 << 20
-
-func init() {
-	// Every kubectl-arch command lives for tens of milliseconds and allocates most of its
-	// memory while decoding one burst of API responses; collecting during that burst costs
-	// about a tenth of the run on two cores. Collection waits for the memory limit instead,
-	// unless the user tuned the collector.
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
-		debug.SetGCPercent(-1)
-	}
-}
 
 // NewCmdArch builds `kubectl arch` and its subcommands.
 func NewCmdArch(streams genericiooptions.IOStreams) *cobra.Command {
