@@ -177,7 +177,7 @@ func ExplainResource(m *Model, specs SpecSource, r *Resource, g *APIGroup, field
 			if len(fieldPath) > 0 {
 				sub, err := SelectField(s, fieldPath)
 				if err != nil {
-					return nil, fmt.Errorf("%s: %v", strings.Join(append([]string{r.Name}, fieldPath...), "."), err)
+					return nil, fmt.Errorf("%s: %w", strings.Join(append([]string{r.Name}, fieldPath...), "."), err)
 				}
 				s = sub
 				e.FieldPath = strings.Join(append([]string{r.Kind}, fieldPath...), ".")

@@ -48,7 +48,7 @@ func ResolveTrialTemplate(ctx context.Context, e *Experiment, getConfigMap Confi
 		err = kjson.UnmarshalCaseSensitivePreserveInts(js, &obj)
 	}
 	if err != nil {
-		return fmt.Errorf("the trial template in %s key %q is not valid YAML: %v", where, src.TemplatePath, err)
+		return fmt.Errorf("the trial template in %s key %q is not valid YAML: %w", where, src.TemplatePath, err)
 	}
 	if len(obj) == 0 {
 		return fmt.Errorf("the trial template in %s key %q is empty; put a batch/v1 Job or v1 Pod there", where, src.TemplatePath)

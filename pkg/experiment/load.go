@@ -19,6 +19,10 @@ import (
 // LoadError says why an experiment file could not be read. Problems holds one line per
 // problem (every unknown field, for instance), each starting with its field path where
 // there is one.
+//
+// Problems are sentences, not wrapped errors, on purpose: each decoder error is rewritten
+// for the person who wrote the file (its field path, what to write instead), several are
+// reported at once, and no caller branches on the cause of a file that did not load.
 type LoadError struct {
 	Source   string
 	Problems []string

@@ -43,7 +43,7 @@ func NewClients(getter genericclioptions.RESTClientGetter, plugin string) (*Clie
 	where := Describe(getter)
 	cfg, err := getter.ToRESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("cannot load the cluster configuration (%s): %v", where, err)
+		return nil, fmt.Errorf("cannot load the cluster configuration (%s): %w", where, err)
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = UserAgent(plugin)
@@ -53,11 +53,11 @@ func NewClients(getter genericclioptions.RESTClientGetter, plugin string) (*Clie
 	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cannot build a client (%s): %v", where, err)
+		return nil, fmt.Errorf("cannot build a client (%s): %w", where, err)
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cannot build a client (%s): %v", where, err)
+		return nil, fmt.Errorf("cannot build a client (%s): %w", where, err)
 	}
 	meta, err := metadata.NewForConfig(cfg)
 	if err != nil {
@@ -65,11 +65,11 @@ func NewClients(getter genericclioptions.RESTClientGetter, plugin string) (*Clie
 	}
 	disc, err := getter.ToDiscoveryClient()
 	if err != nil {
-		return nil, fmt.Errorf("cannot build a discovery client (%s): %v", where, err)
+		return nil, fmt.Errorf("cannot build a discovery client (%s): %w", where, err)
 	}
 	ns, explicit, err := raw.Namespace()
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the namespace (%s): %v", where, err)
+		return nil, fmt.Errorf("cannot read the namespace (%s): %w", where, err)
 	}
 	return &Clients{Config: cfg, Clientset: cs, Dynamic: dyn, Metadata: meta, Discovery: disc, Namespace: ns, ExplicitNamespace: explicit, Context: where}, nil
 }

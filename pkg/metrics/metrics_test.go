@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"regexp/syntax"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +100,10 @@ func TestNewParserRejectsBadFormats(t *testing.T) {
 		if _, err := NewParser(filter(f), []string{"loss"}); err == nil {
 			t.Errorf("NewParser(%q) accepted a format without a name and a value group", f)
 		}
+	}
+	var syntaxErr *syntax.Error
+	if _, err := NewParser(filter(`(unclosed`), []string{"loss"}); !errors.As(err, &syntaxErr) || syntaxErr.Code != syntax.ErrMissingParen {
+		t.Errorf("the regexp error is not wrapped: %v", err)
 	}
 }
 

@@ -58,7 +58,7 @@ func NewParser(spec *experiment.MetricsCollectorSpec, names []string) (*Parser, 
 	for i, f := range formats {
 		re, err := regexp.Compile(f)
 		if err != nil {
-			return nil, fmt.Errorf("spec.metricsCollectorSpec.source.filter.metricsFormat[%d]: %q is not a valid regular expression (%v); fix the expression", i, f, err)
+			return nil, fmt.Errorf("spec.metricsCollectorSpec.source.filter.metricsFormat[%d]: %q is not a valid regular expression (%w); fix the expression", i, f, err)
 		}
 		if re.NumSubexp() < 2 {
 			return nil, fmt.Errorf("spec.metricsCollectorSpec.source.filter.metricsFormat[%d]: %q needs two groups, the metric name then its value", i, f)

@@ -159,7 +159,7 @@ func (a *cmaesSearch) Suggest(history []Trial, n int) ([]Suggestion, error) {
 		for j := range xs {
 			x, err := opt.Ask()
 			if err != nil {
-				return nil, fmt.Errorf("cmaes: %v", err)
+				return nil, fmt.Errorf("cmaes: %w", err)
 			}
 			xs[j] = append([]float64(nil), x...)
 		}
@@ -196,7 +196,7 @@ func (a *cmaesSearch) Suggest(history []Trial, n int) ([]Suggestion, error) {
 			sols[j] = &cmaes.Solution{Params: xs[j], Value: v}
 		}
 		if err := opt.Tell(sols); err != nil {
-			return nil, fmt.Errorf("cmaes: %v", err)
+			return nil, fmt.Errorf("cmaes: %w", err)
 		}
 		pos += pop
 		if a.restart != "none" && opt.ShouldStop() {

@@ -61,7 +61,7 @@ func newSpace(spec *experiment.ExperimentSpec) (*space, error) {
 	for i, ps := range spec.Parameters {
 		p, err := parseParam(ps)
 		if err != nil {
-			return nil, fmt.Errorf("spec.parameters[%d]: %v", i, err)
+			return nil, fmt.Errorf("spec.parameters[%d]: %w", i, err)
 		}
 		s.params = append(s.params, p)
 	}

@@ -63,14 +63,14 @@ func WriteKubectlCompleteHelper(name, dir string) (string, error) {
 	if dir == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return "", fmt.Errorf("cannot find this binary's directory (%v): pass --dir", err)
+			return "", fmt.Errorf("cannot find this binary's directory (%w): pass --dir", err)
 		}
 		dir = filepath.Dir(exe)
 	}
 	path := filepath.Join(dir, "kubectl_complete-"+name)
 	script := fmt.Sprintf("#!/usr/bin/env sh\n# Lets kubectl complete 'kubectl %[1]s ...' by asking the plugin itself.\nexec kubectl-%[1]s __complete \"$@\"\n", name)
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
-		return "", fmt.Errorf("cannot write %s: %v", path, err)
+		return "", fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return path, nil
 }

@@ -49,7 +49,7 @@ func NewRoot(name, short, long, example string, streams genericiooptions.IOStrea
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitcode.UsageError("%v\nSee '%s --help' for usage.", err, c.CommandPath())
+		return exitcode.UsageError("%w\nSee '%s --help' for usage.", err, c.CommandPath())
 	})
 	opts.ConfigFlags.AddFlags(cmd.PersistentFlags())
 	cmd.AddCommand(NewCmdVersion(name, streams), NewCmdCompletion(name, streams))

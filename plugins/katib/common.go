@@ -92,13 +92,13 @@ func explainRunError(err error, c *kube.Clients, namespace string) error {
 	var unreachable *runner.UnreachableError
 	switch {
 	case errors.As(err, &exists):
-		return fmt.Errorf("%v: continue it with 'kubectl katib resume %s -n %s', or delete it with 'kubectl katib delete %s -n %s' to start over",
+		return fmt.Errorf("%w: continue it with 'kubectl katib resume %s -n %s', or delete it with 'kubectl katib delete %s -n %s' to start over",
 			err, exists.Name, exists.Namespace, exists.Name, exists.Namespace)
 	case errors.As(err, &conflict):
-		return fmt.Errorf("%v: is another 'kubectl katib run' or 'resume' driving it? Stop that client, then 'kubectl katib resume %s -n %s'",
+		return fmt.Errorf("%w: is another 'kubectl katib run' or 'resume' driving it? Stop that client, then 'kubectl katib resume %s -n %s'",
 			err, conflict.Name, conflict.Namespace)
 	case errors.As(err, &unreachable):
-		return fmt.Errorf("%v; once the cluster answers again (%s), continue with 'kubectl katib resume %s -n %s', which adopts the running trials and reads their logs again",
+		return fmt.Errorf("%w; once the cluster answers again (%s), continue with 'kubectl katib resume %s -n %s', which adopts the running trials and reads their logs again",
 			err, c.Context, unreachable.Name, unreachable.Namespace)
 	}
 	return explainAPIError(err, c, namespace)
@@ -110,11 +110,11 @@ func explainAPIError(err error, c *kube.Clients, namespace string) error {
 	case err == nil:
 		return nil
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%v\nyour credentials (%s) lack a permission in namespace %q: see README's minimal Role for kubectl katib", err, c.Context, namespace)
+		return fmt.Errorf("%w\nyour credentials (%s) lack a permission in namespace %q: see README's minimal Role for kubectl katib", err, c.Context, namespace)
 	case apierrors.IsNotFound(err) && isNamespaceMissing(err):
 		return fmt.Errorf("namespace %q does not exist (%s): create it or pass -n with an existing one", namespace, c.Context)
 	case isUnreachable(err):
-		return fmt.Errorf("cannot reach the cluster (%s): %v", c.Context, err)
+		return fmt.Errorf("cannot reach the cluster (%s): %w", c.Context, err)
 	}
 	return err
 }

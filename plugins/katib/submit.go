@@ -130,7 +130,7 @@ func (o *SubmitOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("experiment %q already exists in namespace %q", o.exp.Name, o.exp.Namespace)
 	}
 	if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
-		return exitcode.WithCode(exitcode.Usage, fmt.Errorf("%s: the cluster refuses the experiment: %v", o.Filename, err))
+		return exitcode.WithCode(exitcode.Usage, fmt.Errorf("%s: the cluster refuses the experiment: %w", o.Filename, err))
 	}
 	if err != nil {
 		return explainAPIError(err, o.clients, o.exp.Namespace)

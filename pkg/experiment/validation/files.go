@@ -107,7 +107,7 @@ func ExpandPaths(paths []string, recursive bool) ([]string, error) {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return nil, fmt.Errorf("%s: %v", p, err)
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		if !info.IsDir() {
 			out = append(out, p)
@@ -130,7 +130,7 @@ func ExpandPaths(paths []string, recursive bool) ([]string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", p, err)
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		if len(found) == 0 {
 			hint := ""

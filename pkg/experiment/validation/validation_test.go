@@ -1,6 +1,8 @@
 package validation
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -245,7 +247,7 @@ func TestExpandPaths(t *testing.T) {
 	if len(got) != 3 {
 		t.Errorf("recursive: %v", got)
 	}
-	if _, err := ExpandPaths([]string{dir + "/missing.yaml"}, false); err == nil || !strings.Contains(err.Error(), "no such file or directory") {
+	if _, err := ExpandPaths([]string{dir + "/missing.yaml"}, false); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "no such file or directory") {
 		t.Errorf("missing file: %v", err)
 	}
 	if _, err := ExpandPaths([]string{dir + "/sub/.."}, false); err != nil {
