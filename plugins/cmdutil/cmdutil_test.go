@@ -2,6 +2,7 @@ package cmdutil_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/buildinfo"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/plugins/arch"
+	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 	"github.com/kubectl-katib/plugins/plugins/katib"
 )
 
@@ -100,6 +102,46 @@ func TestVersionFormats(t *testing.T) {
 	_, _, err = run(t, katib.NewCmdKatib, "version", "-o", "xml")
 	if exitcode.Of(err) != exitcode.Usage {
 		t.Fatalf("bad -o should be a usage error, got %v", err)
+	}
+}
+
+// failing is a plugin root with one command, fail, that returns err.
+func failing(err error) rootFn {
+	return func(streams genericiooptions.IOStreams) *cobra.Command {
+		root, _ := cmdutil.NewRoot("test", "", "", "", streams)
+		root.AddCommand(&cobra.Command{Use: "fail", RunE: func(*cobra.Command, []string) error { return err }})
+		return root
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		newRoot rootFn
+		args    []string
+		want    int
+		message string
+	}{
+		{"unknown command", katib.NewCmdKatib, []string{"bogus"}, exitcode.Usage, `unknown command "bogus" for "kubectl katib"`},
+		{"unknown command after global flags", arch.NewCmdArch, []string{"--context", "x", "-n", "y", "bogus"}, exitcode.Usage, `unknown command "bogus" for "kubectl arch"`},
+		{"misspelt command gets a suggestion", katib.NewCmdKatib, []string{"valdate"}, exitcode.Usage, "Did you mean this?\n\tvalidate"},
+		{"unknown flag", arch.NewCmdArch, []string{"version", "--no-such-flag"}, exitcode.Usage, "unknown flag: --no-such-flag"},
+		{"bad output format", katib.NewCmdKatib, []string{"version", "-o", "xml"}, exitcode.Usage, "xml"},
+		{"success", katib.NewCmdKatib, []string{"version"}, exitcode.OK, ""},
+		{"help", arch.NewCmdArch, nil, exitcode.OK, ""},
+		{"a failure that is not about usage", failing(errors.New("the cluster said no")), []string{"fail"}, exitcode.Failure, "the cluster said no"},
+		{"a failure already reported", failing(exitcode.Silent{Code: exitcode.Interrupted}), []string{"fail"}, exitcode.Interrupted, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := run(t, tc.newRoot, tc.args...)
+			streams, _, _, _ := genericiooptions.NewTestIOStreams()
+			if got := cmdutil.ExitCode(tc.newRoot(streams), tc.args, err); got != tc.want {
+				t.Errorf("exit %d, want %d (%v)", got, tc.want, err)
+			}
+			if tc.message != "" && (err == nil || !strings.Contains(err.Error(), tc.message)) {
+				t.Errorf("error %v does not say %q", err, tc.message)
+			}
+		})
 	}
 }
 

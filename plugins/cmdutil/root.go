@@ -62,7 +62,6 @@ func Execute(cmd *cobra.Command) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cmd.ExecuteContext(ctx)
 	stop()
-	code := exitcode.Of(err)
 	if err != nil {
 		var silent exitcode.Silent
 		if !errors.As(err, &silent) {
@@ -72,14 +71,26 @@ func Execute(cmd *cobra.Command) {
 			}
 			fmt.Fprintln(cmd.ErrOrStderr(), msg)
 		}
-		if code == exitcode.OK {
-			code = exitcode.Failure
-		}
-		if strings.HasPrefix(err.Error(), "unknown command") {
-			code = exitcode.Usage
-		}
 	}
-	os.Exit(code)
+	os.Exit(exitCode(cmd, os.Args[1:], err))
+}
+
+// exitCode is the process's exit code once root has run with args and returned err.
+func exitCode(root *cobra.Command, args []string, err error) int {
+	if err == nil {
+		return exitcode.OK
+	}
+	// Cobra refuses a first word that names no command while it finds the command to run,
+	// before any of ours, and says so in a plain error with no type to match. Find is that
+	// step alone and has no side effects, so failing again on the same arguments means the
+	// run failed there: a usage error.
+	if _, _, findErr := root.Find(args); findErr != nil {
+		return exitcode.Usage
+	}
+	if code := exitcode.Of(err); code != exitcode.OK {
+		return code
+	}
+	return exitcode.Failure
 }
 
 // NoArgs rejects positional arguments with a usage error (exit 2).
