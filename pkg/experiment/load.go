@@ -9,8 +9,11 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
+	yamlv3 "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -89,17 +92,16 @@ func Parse(data []byte, source string) (*Experiment, error) {
 	var found [][]byte
 	var others []string
 	for i, doc := range docs {
+		where := ""
+		if len(docs) > 1 {
+			where = fmt.Sprintf("document %d ", i+1)
+		}
+		if dups := duplicateKeys(doc); len(dups) > 0 {
+			return nil, &LoadError{Source: source, Problems: []string{fmt.Sprintf("%shas a duplicate key (%s); keep only one", where, strings.Join(dups, ", "))}}
+		}
 		js, err := yaml.YAMLToJSONStrict(doc)
 		if err != nil {
-			where := ""
-			if len(docs) > 1 {
-				where = fmt.Sprintf("document %d ", i+1)
-			}
-			msg := cleanYAMLError(err)
-			if strings.Contains(msg, "already set in map") {
-				return nil, &LoadError{Source: source, Problems: []string{fmt.Sprintf("%shas a duplicate key (%s); keep only one", where, strings.TrimSpace(strings.TrimPrefix(msg, "unmarshal errors:")))}}
-			}
-			return nil, &LoadError{Source: source, Problems: []string{fmt.Sprintf("%sis not valid YAML or JSON: %v", where, msg)}}
+			return nil, &LoadError{Source: source, Problems: []string{fmt.Sprintf("%sis not valid YAML or JSON: %v", where, cleanYAMLError(err))}}
 		}
 		if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 			continue
@@ -190,6 +192,47 @@ func splitDocuments(data []byte) ([][]byte, error) {
 	}
 }
 
+// duplicateKeys lists every key written twice in one mapping of a YAML document, in the
+// words the strict decoder would use ("line 12: key \"maxTrialCount\" already set in map").
+// That decoder refuses such a document too, but only inside a catch-all error whose one
+// distinguishing mark is its text; the parsed tree tells the case apart by itself. A
+// document this parser cannot read yields nothing here and is left to the decoder to report.
+func duplicateKeys(doc []byte) []string {
+	var root yamlv3.Node
+	if err := yamlv3.Unmarshal(doc, &root); err != nil {
+		return nil
+	}
+	var dups []string
+	var walk func(n *yamlv3.Node)
+	walk = func(n *yamlv3.Node) {
+		if n.Kind == yamlv3.MappingNode {
+			// A key is its resolved tag and text: 1 and "1" are different keys.
+			seen := map[[2]string]bool{}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if k.Kind != yamlv3.ScalarNode {
+					continue
+				}
+				id := [2]string{k.ShortTag(), k.Value}
+				if seen[id] {
+					key := k.Value
+					if k.ShortTag() == "!!str" {
+						key = strconv.Quote(key)
+					}
+					dups = append(dups, fmt.Sprintf("line %d: key %s already set in map", k.Line, key))
+				}
+				seen[id] = true
+			}
+		}
+		// Aliases are not followed: the mapping they name is walked where it is defined.
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&root)
+	return dups
+}
+
 func cleanYAMLError(err error) string {
 	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "), "yaml: ")
 }
@@ -243,12 +286,14 @@ func strictProblem(err error) string {
 // struct field FeasibleSpace.spec.parameters.feasibleSpace.min of type string") into the
 // field path and what to write instead.
 func decodeProblem(err error) string {
+	// trialSpec is the only unstructured object in an Experiment, and the only part that
+	// decodes through apimachinery, whose missing-kind error this is.
+	if runtime.IsMissingKind(err) {
+		return "spec.trialTemplate.trialSpec.kind: Required value: the trial template needs apiVersion and kind (batch/v1 Job or v1 Pod)"
+	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	const prefix = "cannot unmarshal "
 	if !strings.HasPrefix(msg, prefix) {
-		if strings.Contains(msg, "Object 'Kind' is missing") {
-			return "spec.trialTemplate.trialSpec.kind: Required value: the trial template needs apiVersion and kind (batch/v1 Job or v1 Pod)"
-		}
 		return msg
 	}
 	// "<jsontype> into Go struct field <Type>.<path> of type <gotype>"

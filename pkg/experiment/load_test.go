@@ -147,6 +147,54 @@ func TestParseDocuments(t *testing.T) {
 	}
 }
 
+func TestParseDuplicateKeysAndMissingKind(t *testing.T) {
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\n"
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"top-level key", strings.Replace(minimal, "  maxTrialCount: 4", "  maxTrialCount: 4\n  maxTrialCount: 5", 1),
+			`has a duplicate key (line 12: key "maxTrialCount" already set in map); keep only one`},
+		{"two keys, nested", strings.Replace(strings.Replace(minimal, "  maxTrialCount: 4", "  maxTrialCount: 4\n  maxTrialCount: 5", 1),
+			"      kind: Job", "      kind: Job\n      kind: Pod", 1),
+			`has a duplicate key (line 12: key "maxTrialCount" already set in map, line 24: key "kind" already set in map); keep only one`},
+		{"in the second document", cm + "---\n" + strings.Replace(minimal, "  name: demo", "  name: demo\n  name: demo", 1),
+			`document 2 has a duplicate key (line 5: key "name" already set in map); keep only one`},
+		{"JSON", `{"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment", "kind": "Experiment"}`,
+			`has a duplicate key (line 1: key "kind" already set in map); keep only one`},
+		{"trial template without kind", strings.Replace(minimal, "      kind: Job\n", "", 1),
+			"spec.trialTemplate.trialSpec.kind: Required value: the trial template needs apiVersion and kind (batch/v1 Job or v1 Pod)"},
+		{"trial template without apiVersion and kind", strings.Replace(minimal, "      apiVersion: batch/v1\n      kind: Job\n", "", 1),
+			"spec.trialTemplate.trialSpec.kind: Required value: the trial template needs apiVersion and kind (batch/v1 Job or v1 Pod)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.doc), "f.yaml")
+			if got := problems(t, err); len(got) != 1 || got[0] != tc.want {
+				t.Errorf("problems = %q\nwant       [%q]", got, tc.want)
+			}
+		})
+	}
+}
+
+// Keys that only look alike are different keys, as they are to the decoder.
+func TestDuplicateKeysComparesTaggedValues(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want []string
+	}{
+		{"a: 1\nb: 2\n", nil},
+		{"1: a\n\"1\": b\n", nil},
+		{"x: {a: 1}\ny: {a: 2}\n", nil},
+		{"1: a\n1: b\n", []string{"line 2: key 1 already set in map"}},
+		{"x:\n  - {a: 1, a: 2}\n", []string{`line 2: key "a" already set in map`}},
+		{"base: &b {a: 1}\nother: *b\n", nil},
+		{"spec: [unclosed\n", nil},
+	} {
+		if got := duplicateKeys([]byte(tc.doc)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("duplicateKeys(%q) = %q, want %q", tc.doc, got, tc.want)
+		}
+	}
+}
+
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "e.yaml")
