@@ -4,12 +4,15 @@
 //
 // Usage:
 //
-//	echo-metric [--sleep 2s] [--print LINE]... [--series NAME=START:END:COUNT]... [--interval 100ms] [--exit CODE] [--] [ARG]...
+//	echo-metric [--sleep 2s] [--print LINE]... [--series NAME=START:END:COUNT]... [--interval 100ms] [--linger 1s] [--exit CODE] [--] [ARG]...
 //
 // It sleeps, then prints the --print and --series lines in the order the flags were given,
 // then each argument, one per line and unchanged (quotes, backslashes, "$" and embedded
-// newlines included), pausing --interval between lines, and exits with --exit. Put "--"
-// before arguments that start with a dash.
+// newlines included), pausing --interval between lines, waits --linger, and exits with
+// --exit. Put "--" before arguments that start with a dash. --linger exists because a
+// container runtime may drop the end of a burst of output written just before the
+// container exits (containerd 1.6 does): lingering lets the runtime write all of it to the
+// log before the process ends.
 //
 // A series prints COUNT lines NAME=VALUE whose values go in equal steps from START to END
 // (END alone when COUNT is 1), each rounded to 6 decimals and written in the shortest form
@@ -126,7 +129,7 @@ func (f seriesFlag) Set(v string) error {
 }
 
 type config struct {
-	sleep, interval time.Duration
+	sleep, interval, linger time.Duration
 	items           []item
 	exit            int
 }
@@ -159,6 +162,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 		"to END (END alone when COUNT is 1), rounded to 6 decimals and written without trailing zeros;\n"+
 		"repeat for more, printed in order with the --print lines (a repeated NAME continues that metric)")
 	fs.DurationVar(&c.interval, "interval", 0, "pause between consecutive lines")
+	fs.DurationVar(&c.linger, "linger", 0, "wait this long after the last line before exiting")
 	fs.IntVar(&c.exit, "exit", 0, "exit status (0-255)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -175,6 +179,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("--sleep must not be negative, got %s", c.sleep)
 	case c.interval < 0:
 		return c, fmt.Errorf("--interval must not be negative, got %s", c.interval)
+	case c.linger < 0:
+		return c, fmt.Errorf("--linger must not be negative, got %s", c.linger)
 	case c.exit < 0 || c.exit > 255:
 		return c, fmt.Errorf("--exit must be between 0 and 255, got %d", c.exit)
 	}
@@ -203,6 +209,9 @@ func emit(c config, w io.Writer, sleep func(time.Duration)) error {
 				return err
 			}
 		}
+	}
+	if c.linger > 0 {
+		sleep(c.linger)
 	}
 	return nil
 }

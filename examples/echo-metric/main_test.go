@@ -12,7 +12,7 @@ import (
 
 func TestLinesArriveUnchangedAndInOrder(t *testing.T) {
 	tricky := "a \"quoted\" 'value' with \\back\\slashes, $HOME, ${x} and\na newline"
-	c, err := parse([]string{"--print", "accuracy=0.5", "--print=loss=1.25", "--interval", "10ms", "--sleep=1s", "--exit", "3", "--", tricky, "--not-a-flag"}, io.Discard)
+	c, err := parse([]string{"--print", "accuracy=0.5", "--print=loss=1.25", "--interval", "10ms", "--sleep=1s", "--linger=2s", "--exit", "3", "--", tricky, "--not-a-flag"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestLinesArriveUnchangedAndInOrder(t *testing.T) {
 	if out.String() != want {
 		t.Fatalf("output %q, want %q", out.String(), want)
 	}
-	if wantSleeps := []time.Duration{time.Second, 10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}; !reflect.DeepEqual(slept, wantSleeps) {
+	if wantSleeps := []time.Duration{time.Second, 10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond, 2 * time.Second}; !reflect.DeepEqual(slept, wantSleeps) {
 		t.Fatalf("slept %v, want %v", slept, wantSleeps)
 	}
 	if c.exit != 3 {

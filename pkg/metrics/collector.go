@@ -26,6 +26,7 @@ type Collector struct {
 	reports    []float64
 	tail       []string
 	next       int
+	partial    string
 }
 
 type stat struct {
@@ -85,9 +86,12 @@ func (c *Collector) add(s Sample) {
 }
 
 // AddLine is the one call the engine makes per log line: it keeps the line for Tail,
-// parses it and records its samples, which it returns.
+// parses it (unless p is nil) and records its samples, which it returns.
 func (c *Collector) AddLine(p *Parser, line string) []Sample {
-	samples := p.Parse(line)
+	var samples []Sample
+	if p != nil {
+		samples = p.Parse(line)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.tail) < KeptLines {
@@ -100,6 +104,22 @@ func (c *Collector) AddLine(p *Parser, line string) []Sample {
 		c.add(s)
 	}
 	return samples
+}
+
+// AddPartial keeps text a log ended with, without a line end, for Tail: it is not parsed,
+// since it may be a line cut short.
+func (c *Collector) AddPartial(text string) {
+	c.mu.Lock()
+	c.partial = text
+	c.mu.Unlock()
+	c.AddLine(nil, text)
+}
+
+// Partial is the unterminated text the log ended with, if any.
+func (c *Collector) Partial() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.partial
 }
 
 // Tail returns the last lines given to AddLine, oldest first.

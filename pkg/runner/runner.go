@@ -185,7 +185,9 @@ type Runner struct {
 	timeouts   chan string
 	// kept is the trial whose workload stays only because it is the best so far, so that
 	// its whole log can be read; it goes when a better trial ends.
-	kept      string
+	kept string
+	// deletes are finished trials' workloads waiting to be removed in one request.
+	deletes   []string
 	exhausted bool
 	noMetrics bool
 	// health tracks whether the API server answers.
@@ -285,6 +287,12 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 			return Failed, r.saveError(err, "rewriting the state in the current layout")
 		}
 	}
+	// Workloads kept after their trials ended (the best one, failed ones) need no reading.
+	for _, t := range r.st.Trials {
+		if t.State.Finished() {
+			r.mon.Forget(t.Name)
+		}
+	}
 	monCtx, stopMon := context.WithCancel(context.Background())
 	defer stopMon()
 	if err := r.mon.Run(monCtx); err != nil {
@@ -312,6 +320,7 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 			return r.failedOrInterrupted(ctx, err)
 		}
 		if r.cfg.Detach {
+			r.flushDeletes(ctx)
 			return Detached, nil
 		}
 		// Nothing runs and the algorithm proposed nothing: no event will ever come, so the
@@ -412,6 +421,7 @@ func (r *Runner) adopt(ctx context.Context) error {
 		r.armTimeout(t.Name)
 		r.report(Report{Kind: TrialAdopted, Trial: t})
 	}
+	r.flushDeletes(ctx)
 	return nil
 }
 
@@ -605,6 +615,10 @@ func (r *Runner) handle(ctx context.Context, ev trial.Event) error {
 		r.report(Report{Kind: TrialWaiting, Trial: t, Message: ev.Reason + ": " + ev.Message})
 	case trial.Line:
 		c := r.collectors[t.Name]
+		if ev.Partial {
+			c.AddPartial(ev.Line)
+			return nil
+		}
 		samples := c.AddLine(r.parser, ev.Line)
 		if len(samples) == 0 {
 			return nil
@@ -683,6 +697,9 @@ func (r *Runner) complete(ctx context.Context, t *store.TrialRecord, ev trial.Ev
 		name := r.st.Experiment.Spec.Objective.ObjectiveMetricName
 		msg := fmt.Sprintf("the objective metric %q never appeared in the log of container %q; lines were matched with %s",
 			name, r.st.Experiment.Spec.TrialTemplate.PrimaryContainerName, r.parser.Describe())
+		if p := c.Partial(); p != "" {
+			msg += fmt.Sprintf("; the log ends with %q and no line end, which is not read as a metric (it may have been cut short): end every metrics line with a newline", p)
+		}
 		if tail := tailOf(c); tail != "" {
 			msg += "; last log lines:\n" + tail
 		} else {
@@ -794,6 +811,7 @@ func (r *Runner) finish(outcome Outcome, reason, msg string) error {
 		cond = experiment.ExperimentFailed
 	}
 	r.st.SetCondition(cond, reason, msg, *r.now())
+	r.flushDeletes(ctx)
 	err := r.saveExperiment(ctx)
 	r.report(Report{Kind: ExperimentFinished, Message: msg})
 	return err
@@ -816,6 +834,7 @@ func (r *Runner) interrupt() (Outcome, error) {
 			}
 		}
 	}
+	r.flushDeletes(ctx)
 	r.st.SetCondition(experiment.ExperimentRestarting, "ExperimentInterrupted", "the client was interrupted; continue with 'kubectl katib resume "+r.st.Experiment.Name+"'", *r.now())
 	return Interrupted, r.saveExperiment(ctx)
 }
@@ -847,14 +866,32 @@ func (r *Runner) saveError(err error, what string) error {
 	return fmt.Errorf("cannot save the state of experiment %q (%s): %w", exp.Name, what, err)
 }
 
-// deleteWorkload removes a finished trial's workload; a failure is only a warning, since
-// resume and delete remove leftovers.
+// deleteWorkload queues the removal of a finished trial's workload. Workloads go in
+// batches of parallelTrialCount, one request per batch: a finished Pod holds no resources,
+// and a request per trial would be a fifth of what a trial costs the API server.
 func (r *Runner) deleteWorkload(ctx context.Context, name string) {
+	r.deletes = append(r.deletes, name)
+	if len(r.deletes) >= int(ptr.Deref(r.st.Experiment.Spec.ParallelTrialCount, 3)) {
+		r.flushDeletes(ctx)
+	}
+}
+
+// flushDeletes removes the queued workloads; a failure is only a warning, since resume and
+// delete remove leftovers.
+func (r *Runner) flushDeletes(ctx context.Context) {
+	if len(r.deletes) == 0 {
+		return
+	}
+	names := r.deletes
+	r.deletes = nil
+	selector := fmt.Sprintf("%s=%s,%s in (%s)", trial.LabelExperiment, r.st.Experiment.Name, trial.LabelTrial, strings.Join(names, ","))
+	policy := metav1.DeletePropagationBackground
 	err := r.retry(context.WithoutCancel(ctx), func(ctx context.Context) error {
-		return trial.Delete(ctx, r.cfg.Dynamic, r.kind, r.st.Experiment.Namespace, name)
+		return r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(r.st.Experiment.Namespace).DeleteCollection(ctx,
+			metav1.DeleteOptions{PropagationPolicy: &policy}, metav1.ListOptions{LabelSelector: selector})
 	})
 	if err != nil {
-		r.report(Report{Kind: Warning, Trial: r.st.Trial(name), Message: fmt.Sprintf("cannot delete the workload of trial %s: %v", name, err)})
+		r.report(Report{Kind: Warning, Message: fmt.Sprintf("cannot delete the workloads of trials %s: %v", strings.Join(names, ", "), err)})
 	}
 }
 

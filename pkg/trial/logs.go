@@ -23,6 +23,9 @@
 //     the lines at lastTS the first n; the rest is new. No line is lost or delivered
 //     twice. A stream that had delivered nothing is opened again from the start. A line
 //     cut short by the end of a stream is not delivered: the next stream replays it whole.
+//   - A stream opened while the container ran that ends cleanly is opened again when the
+//     pod watch sees the container end (or after the longest back-off, for a stream a
+//     server shutdown ended), not at once: reading then would only read the same end.
 //   - Opening again backs off exponentially (200ms, doubling, at most 5s, with jitter)
 //     while the failures are network errors (connection refused or reset, EOF, timeouts)
 //     or transient answers (5xx, 429), until the monitor's context ends: how long an
@@ -40,10 +43,12 @@
 //     container ran and ending when it exits looks exactly like a dropped connection and
 //     proves nothing. Every trial thus costs one extra small log request. A read after
 //     termination that brought more is followed by the next at once, without back-off.
-//   - Text after the last line end (a program's last output without a newline) is
-//     delivered only once two reads after termination ended with the same text: a read
-//     cut short in the middle of the last line would end the same way, and delivering
-//     "accuracy=0.8" of "accuracy=0.87" would record a wrong metric.
+//   - Text after the last line end is delivered, marked Partial, only once two reads after
+//     termination ended with the same text: a read cut short in the middle of the last
+//     line would end the same way. Even then it may be a line the container runtime cut
+//     (containerd drops the end of a burst of output written just before the container
+//     exits, sometimes in the middle of a line), so a Partial line is never read as
+//     metrics: "accuracy=0.29" of "accuracy=0.290171" would record a wrong value.
 //   - A pod that is gone (the pod watch saw it deleted, or the log request answers
 //     NotFound) before its log was proven complete, or whose log cannot be read for a
 //     reason that will not pass (BadRequest once the container was removed, Forbidden),
@@ -186,7 +191,9 @@ func (m *Monitor) follow(ctx context.Context, s *podStream) {
 			case res.delivered == 0 && res.caughtUp && same:
 				if tail != nil {
 					// An error here means the trial is no longer watched.
-					_ = m.deliverLine(ctx, s, *tail)
+					partial := *tail
+					partial.partial = true
+					_ = m.deliverLine(ctx, s, partial)
 				}
 				return
 			case res.delivered > 0 || !same:
@@ -214,7 +221,15 @@ func (m *Monitor) follow(ctx context.Context, s *podStream) {
 		if res.delivered > 0 {
 			backoff = m.backoff()
 		}
-		if !m.pause(ctx, nextDelay(&backoff), s.wake) {
+		delay := nextDelay(&backoff)
+		if !terminated && errors.Is(err, io.EOF) {
+			// Most often the container has just ended and the pod watch has not said so
+			// yet: reading again now would only read the same end once more. The watch's
+			// news of the end (or of the pod's deletion) wakes the wait; a stream that a
+			// server shutdown ended is reopened after the longest back-off.
+			delay = backoff.Cap
+		}
+		if !m.pause(ctx, delay, s.wake) {
 			return
 		}
 	}
@@ -226,8 +241,9 @@ func sameTail(a, b *logLine) bool {
 
 // logLine is one line of a container's log.
 type logLine struct {
-	at   time.Time
-	text string
+	at      time.Time
+	text    string
+	partial bool
 }
 
 type readResult struct {
@@ -285,7 +301,7 @@ func (m *Monitor) readStream(ctx context.Context, s *podStream, rc io.Reader) (r
 
 // deliverLine emits a line and counts it as delivered.
 func (m *Monitor) deliverLine(ctx context.Context, s *podStream, l logLine) error {
-	if err := m.deliver(ctx, Event{Trial: s.trial, Type: Line, Line: l.text, At: l.at}); err != nil {
+	if err := m.deliver(ctx, Event{Trial: s.trial, Type: Line, Line: l.text, At: l.at, Partial: l.partial}); err != nil {
 		return err
 	}
 	switch {

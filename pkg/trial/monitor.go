@@ -51,6 +51,11 @@ type Event struct {
 	// LogProblem says which pod, how far its log was read and why.
 	LogIncomplete bool
 	LogProblem    string
+	// Partial marks, on a Line, text the log ended with that no line end followed: a
+	// program's last output without a newline, or a line the container runtime cut short
+	// when it dropped the end of a container's output. It is shown, never read as metrics,
+	// since a cut "accuracy=0.290171" reads as "accuracy=0.290".
+	Partial bool
 }
 
 // MonitorConfig says what to watch.

@@ -243,7 +243,7 @@ func (h *harness) check(trialName string, started bool, lines []fakeLine, want E
 		exp = append(exp, Event{Trial: trialName, Type: Started})
 	}
 	for _, l := range lines {
-		exp = append(exp, Event{Trial: trialName, Type: Line, Line: strings.TrimSuffix(l.text, "\r"), At: l.at})
+		exp = append(exp, Event{Trial: trialName, Type: Line, Line: strings.TrimSuffix(l.text, "\r"), At: l.at, Partial: l.noEOL})
 	}
 	want.Trial, want.Type = trialName, Completed
 	exp = append(exp, want)
@@ -252,7 +252,7 @@ func (h *harness) check(trialName string, started bool, lines []fakeLine, want E
 		g, e := got[i], exp[i]
 		same = g.Type == e.Type && g.Line == e.Line && g.Succeeded == e.Succeeded && g.Reason == e.Reason &&
 			g.Message == e.Message && g.LogIncomplete == e.LogIncomplete && g.LogProblem == e.LogProblem &&
-			(g.Type != Line || g.At.Equal(e.At))
+			(g.Type != Line || g.At.Equal(e.At)) && g.Partial == e.Partial
 	}
 	if !same {
 		h.t.Errorf("events of trial %s:\n got: %s\nwant: %s", trialName, describe(got), describe(exp))

@@ -38,6 +38,10 @@ type seriesExperiment struct {
 	count               int           // values each trial prints
 	interval            time.Duration // between values
 	retain              bool          // keep succeeded trials' workloads, so every log can be read
+	// linger keeps the container alive after its last line: containerd 1.6 drops the end
+	// of a burst of output written just before a container exits, which no reader of the
+	// log can recover (see README, "Metrics you can trust").
+	linger time.Duration
 }
 
 func (s seriesExperiment) file(t testing.TB) string {
@@ -45,7 +49,7 @@ func (s seriesExperiment) file(t testing.TB) string {
 	container := map[string]any{
 		"name": "main", "image": echoMetricImage, "imagePullPolicy": "Never",
 		"args": []any{"--series", fmt.Sprintf("accuracy=${trialParameters.low}:${trialParameters.top}:%d", s.count),
-			"--interval", s.interval.String()},
+			"--interval", s.interval.String(), "--linger", s.linger.String()},
 	}
 	podSpec := map[string]any{"restartPolicy": "Never", "terminationGracePeriodSeconds": 1, "containers": []any{container}}
 	trialSpec := map[string]any{"apiVersion": "v1", "kind": "Pod", "spec": podSpec}

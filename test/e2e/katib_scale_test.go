@@ -15,7 +15,7 @@ import (
 // object above the limit, and a finished trial's log still readable afterwards.
 func TestScaleStateOverOneMiB(t *testing.T) {
 	ns := freshNamespace(t, "katib-scale")
-	s := seriesExperiment{name: "many-reports", kind: "Pod", maxTrials: 16, parallel: 4, count: 10000, interval: 0}
+	s := seriesExperiment{name: "many-reports", kind: "Pod", maxTrials: 16, parallel: 4, count: 10000, interval: 0, linger: time.Second}
 	start := time.Now()
 	c := startKatib(t, nil, "run", "-f", s.file(t), "-n", ns)
 	code, out := c.wait(t, 3*time.Minute)
