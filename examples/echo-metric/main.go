@@ -130,8 +130,8 @@ func (f seriesFlag) Set(v string) error {
 
 type config struct {
 	sleep, interval, linger time.Duration
-	items           []item
-	exit            int
+	items                   []item
+	exit                    int
 }
 
 func main() {
