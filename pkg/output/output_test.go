@@ -92,3 +92,46 @@ func TestHumanAndUnknownFormats(t *testing.T) {
 		t.Fatalf("want a helpful error, got %v", err)
 	}
 }
+
+func TestTableFit(t *testing.T) {
+	table := func() *Table {
+		tb := NewTable("name", "state", "value", "message")
+		tb.Append("trial-one", "Succeeded", "0.123456", "")
+		tb.Append("trial-two", "Failed", "0.5", "the trainer exited with code 2")
+		return tb
+	}
+	// Unfitted, the lines are 9+3+9+3+8+3+30 = 65 cells wide.
+	steps := []Narrowing{Cut(3, 10), Drop(3), Drop(1), Cut(2, 4), Drop(2)}
+	for _, tc := range []struct {
+		name    string
+		width   int
+		steps   []Narrowing
+		dropped []string
+		want    string
+	}{
+		{"no limit", 0, steps, nil,
+			"NAME        STATE       VALUE      MESSAGE\ntrial-one   Succeeded   0.123456\ntrial-two   Failed      0.5        the trainer exited with code 2\n"},
+		{"fits already", 65, steps, nil,
+			"NAME        STATE       VALUE      MESSAGE\ntrial-one   Succeeded   0.123456\ntrial-two   Failed      0.5        the trainer exited with code 2\n"},
+		{"cut the message only as far as needed", 50, steps, nil,
+			"NAME        STATE       VALUE      MESSAGE\ntrial-one   Succeeded   0.123456\ntrial-two   Failed      0.5        the trainer ex…\n"},
+		{"message below its minimum: dropped", 40, steps, []string{"message"},
+			"NAME        STATE       VALUE\ntrial-one   Succeeded   0.123456\ntrial-two   Failed      0.5\n"},
+		{"a cut never goes under the header", 17, steps, []string{"state", "message"},
+			"NAME        VALUE\ntrial-one   0.12…\ntrial-two   0.5\n"},
+		{"columns no step names stay", 5, steps, []string{"state", "value", "message"},
+			"NAME\ntrial-one\ntrial-two\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := table()
+			dropped := tb.Fit(tc.width, tc.steps)
+			var buf bytes.Buffer
+			if err := tb.Render(&buf); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(dropped, ",") != strings.Join(tc.dropped, ",") || buf.String() != tc.want {
+				t.Errorf("dropped %q, want %q; got\n%s\nwant\n%s", dropped, tc.dropped, buf.String(), tc.want)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/clipperhouse/displaywidth"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -31,6 +32,98 @@ func (t *Table) Append(cells ...string) {
 	t.rows = append(t.rows, row)
 }
 
+// columnGap is the blank space Render leaves after every column but the last.
+const columnGap = 3
+
+// Narrowing is one step a table takes to fit a width: cutting a column's cells to at most
+// Min cells (an ellipsis marks each cut) or, with Min 0, leaving the column out.
+type Narrowing struct {
+	Column int
+	Min    int
+}
+
+// Cut narrows a column to no fewer than min cells, or its header's width if that is more.
+func Cut(column, min int) Narrowing { return Narrowing{Column: column, Min: max(min, 1)} }
+
+// Drop leaves a column out.
+func Drop(column int) Narrowing { return Narrowing{Column: column} }
+
+// Fit makes the table at most width cells wide by taking the steps in order, each only as
+// far as the table is still too wide, and returns the headers of the columns it left out.
+// Columns no step names are kept whole, so a table of only those may stay wider than width;
+// width 0 or less means no limit. Cutting rather than wrapping keeps one trial per line.
+func (t *Table) Fit(width int, steps []Narrowing) []string {
+	if width <= 0 {
+		return nil
+	}
+	dropped := map[int]bool{}
+	for _, step := range steps {
+		over := t.width(dropped) - width
+		if over <= 0 {
+			break
+		}
+		c := step.Column
+		if c < 0 || c >= len(t.headers) || dropped[c] {
+			continue
+		}
+		if step.Min == 0 {
+			dropped[c] = true
+			continue
+		}
+		target := max(t.columnWidth(c)-over, step.Min, displaywidth.String(t.headers[c]))
+		for _, row := range t.rows {
+			row[c] = displaywidth.TruncateString(row[c], target, "…")
+		}
+	}
+	if len(dropped) == 0 {
+		return nil
+	}
+	var gone []string
+	keep := func(cells []string) []string {
+		var out []string
+		for i, cell := range cells {
+			if !dropped[i] {
+				out = append(out, cell)
+			}
+		}
+		return out
+	}
+	for i, h := range t.headers {
+		if dropped[i] {
+			gone = append(gone, h)
+		}
+	}
+	t.headers = keep(t.headers)
+	for i, row := range t.rows {
+		t.rows[i] = keep(row)
+	}
+	return gone
+}
+
+// width is how wide Render draws the table without the dropped columns: every column as
+// wide as its widest cell, the gaps between them, no trailing blanks.
+func (t *Table) width(dropped map[int]bool) int {
+	total, n := 0, 0
+	for c := range t.headers {
+		if !dropped[c] {
+			total += t.columnWidth(c)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return total + columnGap*(n-1)
+}
+
+func (t *Table) columnWidth(c int) int {
+	w := displaywidth.String(t.headers[c])
+	for _, row := range t.rows {
+		w = max(w, displaywidth.String(row[c]))
+	}
+	return w
+}
+
 // Len is the number of rows appended so far.
 func (t *Table) Len() int { return len(t.rows) }
 
@@ -53,7 +146,7 @@ func (t *Table) Render(w io.Writer) error {
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithPadding(tw.Padding{Left: "", Right: "   ", Overwrite: true}),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: strings.Repeat(" ", columnGap), Overwrite: true}),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
 	headers := make([]string, len(t.headers))

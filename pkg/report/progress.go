@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clipperhouse/displaywidth"
+
 	"github.com/kubectl-katib/plugins/pkg/runner"
 	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/pkg/suggest"
@@ -36,9 +38,9 @@ func eventLine(r runner.Report) string {
 	t := r.Trial
 	switch r.Kind {
 	case runner.TrialCreated:
-		return fmt.Sprintf("trial %s created: %s", t.Name, assignments(t))
+		return fmt.Sprintf("trial %s created: %s", t.Name, assignments(r.State, t))
 	case runner.TrialAdopted:
-		return fmt.Sprintf("trial %s adopted (%s): %s", t.Name, t.State, assignments(t))
+		return fmt.Sprintf("trial %s adopted (%s): %s", t.Name, t.State, assignments(r.State, t))
 	case runner.TrialStarted:
 		return fmt.Sprintf("trial %s running", t.Name)
 	case runner.TrialWaiting:
@@ -60,10 +62,11 @@ func eventLine(r runner.Report) string {
 	return ""
 }
 
-func assignments(t *store.TrialRecord) string {
+// assignments writes a trial's parameters as name=value, each value as paramValue shows it.
+func assignments(st *store.State, t *store.TrialRecord) string {
 	parts := make([]string, 0, len(t.Assignments))
 	for _, a := range t.Assignments {
-		parts = append(parts, a.Name+"="+a.Value)
+		parts = append(parts, a.Name+"="+paramValue(st, a.Name, a.Value))
 	}
 	return strings.Join(parts, " ")
 }
@@ -172,19 +175,21 @@ func (v *Live) draw(now time.Time) {
 	lines := []string{fmt.Sprintf("%s  %s  elapsed %s  trials %d/%s: %d running, %d pending, %d succeeded, %d failed, %d stopped",
 		st.Experiment.Name, st.Phase(), now.Sub(v.start).Round(time.Second), c.Total, max, c.Running, c.Pending, c.Succeeded, c.FailedLike(), c.EarlyStopped+c.Killed)}
 	if best := st.Best(); best != nil {
-		lines = append(lines, fmt.Sprintf("  best so far: %s %s (%s)", best.Name, observed(st, *best), assignments(best)))
+		lines = append(lines, fmt.Sprintf("  best so far: %s %s (%s)", best.Name, observed(st, *best), assignments(st, best)))
 	}
 	var running []string
 	for _, t := range st.Trials {
 		if !t.State.Finished() {
-			running = append(running, fmt.Sprintf("  %-8s %s  %s  %s", t.State, t.Name, assignments(&t), v.latest[t.Name]))
+			running = append(running, fmt.Sprintf("  %-8s %s  %s  %s", t.State, t.Name, assignments(st, &t), v.latest[t.Name]))
 		}
 	}
 	sort.Strings(running)
 	lines = append(lines, running...)
 	for _, l := range lines {
-		if v.Width > 1 && len([]rune(l)) >= v.Width {
-			l = string([]rune(l)[:v.Width-1])
+		// One cell short of the width: a line that fills the last column makes some
+		// terminals wrap, and the redraw would then erase one line too few.
+		if v.Width > 1 {
+			l = displaywidth.TruncateString(l, v.Width-1, "")
 		}
 		fmt.Fprintln(v.W, l)
 	}

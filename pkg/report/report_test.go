@@ -2,9 +2,13 @@ package report
 
 import (
 	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/mattn/go-runewidth"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-katib/plugins/internal/golden"
@@ -55,13 +59,13 @@ func fixture() *store.State {
 
 func TestComparisonAndBest(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Comparison(&buf, fixture(), false, t0.Add(30*time.Second)); err != nil {
+	if err := Comparison(&buf, fixture(), false, 0, t0.Add(30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	buf.WriteString("\n")
 	Best(&buf, fixture())
 	buf.WriteString("\n")
-	if err := Comparison(&buf, fixture(), true, t0.Add(30*time.Second)); err != nil {
+	if err := Comparison(&buf, fixture(), true, 0, t0.Add(30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "report/comparison.golden", buf.Bytes())
@@ -110,8 +114,143 @@ func TestLiveRedrawsInPlace(t *testing.T) {
 		if bytes.HasPrefix(clean, []byte("10:00:00 ")) {
 			continue
 		}
-		if len([]rune(string(clean))) >= 60 {
+		if cells(string(clean)) >= 60 {
 			t.Errorf("line wider than the terminal: %q", clean)
 		}
+	}
+}
+
+// cells measures a line as a terminal does, independently of the code under test.
+func cells(s string) int { return (&runewidth.Condition{EastAsianWidth: false}).StringWidth(s) }
+
+// sampled is an experiment as a sampling algorithm leaves it: long trial names, doubles at
+// full float64 precision, an integer too long for six digits, a long categorical value and
+// a trial that failed with a long message.
+func sampled() *store.State {
+	max := int32(12)
+	param := func(name string, typ experiment.ParameterType) experiment.ParameterSpec {
+		return experiment.ParameterSpec{Name: name, ParameterType: typ}
+	}
+	exp := &experiment.Experiment{
+		ObjectMeta: metav1.ObjectMeta{Name: "optuna-distribution", Namespace: "ml", CreationTimestamp: metav1.NewTime(t0)},
+		Spec: experiment.ExperimentSpec{
+			MaxTrialCount: &max,
+			Algorithm:     &experiment.AlgorithmSpec{AlgorithmName: "tpe"},
+			Objective: &experiment.ObjectiveSpec{Type: experiment.ObjectiveTypeMinimize, ObjectiveMetricName: "loss",
+				AdditionalMetricNames: []string{"accuracy", "val_accuracy"}},
+			Parameters: []experiment.ParameterSpec{param("lr", experiment.ParameterTypeDouble), param("momentum", experiment.ParameterTypeDouble),
+				param("epochs", experiment.ParameterTypeInt), param("batch_size", experiment.ParameterTypeInt), param("optimizer", experiment.ParameterTypeCategorical)},
+		},
+	}
+	trial := func(suffix string, state suggest.TrialState, loss, lr, momentum, batch, optimizer, message string, end int) store.TrialRecord {
+		t := store.TrialRecord{Name: "optuna-distribution-" + suffix, State: state, Message: message, CreationTime: at(0),
+			Assignments: []experiment.ParameterAssignment{{Name: "lr", Value: lr}, {Name: "momentum", Value: momentum},
+				{Name: "epochs", Value: "3"}, {Name: "batch_size", Value: batch}, {Name: "optimizer", Value: optimizer}}}
+		if end > 0 {
+			t.CompletionTime = at(end)
+		}
+		if loss != "" {
+			v, _ := strconv.ParseFloat(loss, 64)
+			t.Objective = f(v)
+			t.Observation = &experiment.Observation{Metrics: []experiment.Metric{{Name: "loss", Min: loss, Max: loss, Latest: loss},
+				{Name: "accuracy", Latest: "0.9123"}, {Name: "val_accuracy", Latest: "0.9051"}}}
+		}
+		return t
+	}
+	st := &store.State{Experiment: exp, Trials: []store.TrialRecord{
+		trial("x7k2p9qd", suggest.StateSucceeded, "0.2634", "2.690406023929013", "0.5123456789012345", "48", "sgd", "", 95),
+		trial("m3n8v1zt", suggest.StateSucceeded, "0.3120", "1.3", "0.000123456789", "123456789", "sgd-with-nesterov-momentum", "", 3723),
+		trial("b5c6d7e8", suggest.StateFailed, "", "4.833333333333333", "2.718281828459045", "64", "adam", "the trainer exited with code 2: --momentum must be at least 0 and below 1, got 2.718281828459045", 12),
+		trial("q1w2e3r4", suggest.StateMetricsUnavailable, "", "3.1", "0.9", "32", "adam", "the objective metric \"loss\" never appeared", 40),
+	}}
+	st.SetCondition(experiment.ExperimentSucceeded, "ExperimentMaxTrialsReached", "Experiment has succeeded because max trial count has reached", *at(3723))
+	return st
+}
+
+func TestComparisonFitsTheWidth(t *testing.T) {
+	var all bytes.Buffer
+	for _, wide := range []bool{false, true} {
+		for _, width := range []int{0, 200, 120, 100, 80, 60} {
+			name := fmt.Sprintf("wide=%v/width=%d", wide, width)
+			t.Run(name, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := Comparison(&buf, sampled(), wide, width, t0.Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+				lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+				rows := 0
+				for _, line := range lines {
+					if width > 0 && cells(line) > width {
+						t.Errorf("%d cells wide, more than %d: %q", cells(line), width, line)
+					}
+					if strings.Contains(line, "optuna-distribution-") {
+						rows++
+					}
+				}
+				// One line per trial, never a continuation line.
+				if rows != 4 || !strings.HasPrefix(lines[0], "    TRIAL ") || !strings.Contains(lines[0], "LOSS") {
+					t.Errorf("the table lost a trial, its name or the objective:\n%s", buf.String())
+				}
+				if !strings.Contains(buf.String(), "*   optuna-distribution-x7k2p9qd") {
+					t.Errorf("the best trial is not marked:\n%s", buf.String())
+				}
+				fmt.Fprintf(&all, "--- %s\n%s", name, buf.String())
+			})
+		}
+	}
+	golden.Assert(t, "report/comparison-widths.golden", all.Bytes())
+}
+
+func TestParamValue(t *testing.T) {
+	st := sampled()
+	for _, tc := range []struct {
+		name, value, want string
+	}{
+		{"lr", "0.002690406023929013", "0.00269041"},
+		{"lr", "2.690406023929013", "2.69041"},
+		{"lr", "0.30000000000000004", "0.3"},
+		{"lr", "123456789.5", "1.23457e+08"},
+		{"lr", "0.10", "0.10"},
+		{"lr", "1e-05", "1e-05"},
+		{"lr", "1.234567", "1.23457"},
+		{"lr", "1.23456", "1.23456"},
+		{"lr", "not-a-number", "not-a-number"},
+		{"batch_size", "123456789", "123456789"},
+		{"optimizer", "0.123456789", "0.123456789"},
+		{"unknown", "0.002690406023929013", "0.002690406023929013"},
+	} {
+		if got := paramValue(st, tc.name, tc.value); got != tc.want {
+			t.Errorf("paramValue(%s=%s) = %q, want %q", tc.name, tc.value, got, tc.want)
+		}
+	}
+}
+
+// A trial's parameters read the same in its event line, the live view and the table.
+func TestParametersReadTheSameEverywhere(t *testing.T) {
+	st := sampled()
+	tr := &st.Trials[0]
+	const want = "lr=2.69041 momentum=0.512346 epochs=3 batch_size=48 optimizer=sgd"
+	var lines bytes.Buffer
+	(&Lines{W: &lines, Now: func() time.Time { return t0 }}).Report(runner.Report{Kind: runner.TrialCreated, State: st, Trial: tr})
+	if !strings.Contains(lines.String(), "created: "+want+"\n") {
+		t.Errorf("event line: %q", lines.String())
+	}
+	running := sampled()
+	running.Trials[0].State = suggest.StateRunning
+	var live bytes.Buffer
+	v := &Live{W: &live, Width: 200, Now: func() time.Time { return t0 }}
+	v.Report(runner.Report{Kind: runner.TrialStarted, State: running, Trial: &running.Trials[0]})
+	v.Report(runner.Report{Kind: runner.TrialCreated, State: st, Trial: tr})
+	if !strings.Contains(live.String(), "best so far: optuna-distribution-x7k2p9qd loss=0.2634 accuracy=0.9123 val_accuracy=0.9051 ("+want+")") ||
+		!strings.Contains(live.String(), "optuna-distribution-x7k2p9qd  "+want) {
+		t.Errorf("live view:\n%s", live.String())
+	}
+	var table bytes.Buffer
+	if err := Comparison(&table, st, false, 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	row := strings.Fields(strings.Split(table.String(), "\n")[1])
+	if strings.Join(row[3:8], " ") != "2.69041 0.512346 3 48 sgd" {
+		t.Errorf("table row %q:\n%s", row, table.String())
 	}
 }

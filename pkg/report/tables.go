@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clipperhouse/displaywidth"
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/kubectl-katib/plugins/pkg/experiment"
@@ -73,17 +74,42 @@ func assignment(t store.TrialRecord, name string) string {
 	return ""
 }
 
-// short shows a long decimal with six significant digits, so that a table of sampled
-// doubles fits a terminal; -o wide and the best trial's parameters show the exact values.
-func short(v string, wide bool) string {
-	if wide || len(v) <= 8 {
-		return v
+// paramValue shows a parameter's value to people. Sampled doubles carry every digit of a
+// float64 (0.002690406023929013), more than a reader compares and more than a table row
+// has room for, so a double with more than six significant digits shows six (0.00269041);
+// one written with fewer shows as written ("0.10" stays "0.10"). Every human view (tables,
+// event lines, the live view) uses this, so one trial reads the same everywhere; -o wide,
+// the best trial's YAML and the stored records keep the exact value.
+func paramValue(st *store.State, name, value string) string {
+	if st == nil || st.Experiment == nil || paramType(st, name) != experiment.ParameterTypeDouble {
+		return value
 	}
-	f, err := strconv.ParseFloat(v, 64)
+	f, err := strconv.ParseFloat(value, 64)
 	if err != nil {
-		return v
+		return value
 	}
-	return strconv.FormatFloat(f, 'g', 6, 64)
+	six := strconv.FormatFloat(f, 'g', 6, 64)
+	if g, err := strconv.ParseFloat(six, 64); err == nil && g == f {
+		return value
+	}
+	return six
+}
+
+func paramType(st *store.State, name string) experiment.ParameterType {
+	for _, p := range st.Experiment.Spec.Parameters {
+		if p.Name == name {
+			return p.ParameterType
+		}
+	}
+	return ""
+}
+
+// shownParam is paramValue, or the exact value for -o wide.
+func shownParam(st *store.State, name, value string, wide bool) string {
+	if wide {
+		return value
+	}
+	return paramValue(st, name, value)
 }
 
 // Duration of a trial, from creation to completion (or to now while it runs).
@@ -100,7 +126,14 @@ func trialDuration(t store.TrialRecord, now time.Time) string {
 
 // Comparison writes every trial best first, parameters as columns, the objective and the
 // additional metrics, state and duration; the best trial is marked with '*'.
-func Comparison(w io.Writer, st *store.State, wide bool, now time.Time) error {
+//
+// width is the terminal's, 0 for no limit. A row that wraps no longer reads as one trial,
+// so a table wider than the terminal gives up its least useful parts first: the message
+// (cut, then left out), the duration, the additional metrics, then the parameters' values
+// are cut to ten cells (last parameter first), then the state goes, then the parameters,
+// last first. The mark, the trial name and the objective always stay: without them the
+// table says nothing. Lines under the table name what was left out.
+func Comparison(w io.Writer, st *store.State, wide bool, width int, now time.Time) error {
 	params, metrics := paramNames(st), metricNames(st)
 	headers := []string{"", "trial", "state"}
 	headers = append(headers, params...)
@@ -118,7 +151,7 @@ func Comparison(w io.Writer, st *store.State, wide bool, now time.Time) error {
 		}
 		row := []string{mark, t.Name, string(t.State)}
 		for _, p := range params {
-			row = append(row, short(assignment(t, p), wide))
+			row = append(row, shownParam(st, p, assignment(t, p), wide))
 		}
 		for _, m := range metrics {
 			row = append(row, metricValue(st, t, m))
@@ -129,7 +162,57 @@ func Comparison(w io.Writer, st *store.State, wide bool, now time.Time) error {
 		}
 		tb.Append(row...)
 	}
-	return tb.Render(w)
+	const stateCol, firstParam = 2, 3
+	firstMetric := firstParam + len(params)
+	durationCol := firstMetric + len(metrics)
+	var steps []output.Narrowing
+	if wide {
+		steps = append(steps, output.Cut(durationCol+1, 20), output.Drop(durationCol+1))
+	}
+	steps = append(steps, output.Drop(durationCol))
+	// The objective (the first metric) is what the table ranks by: it stays.
+	for c := durationCol - 1; c > firstMetric; c-- {
+		steps = append(steps, output.Drop(c))
+	}
+	for c := firstMetric - 1; c >= firstParam; c-- {
+		steps = append(steps, output.Cut(c, 10))
+	}
+	steps = append(steps, output.Drop(stateCol))
+	for c := firstMetric - 1; c >= firstParam; c-- {
+		steps = append(steps, output.Drop(c))
+	}
+	dropped := tb.Fit(width, steps)
+	if err := tb.Render(w); err != nil {
+		return err
+	}
+	for _, line := range leftOut(dropped, width) {
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leftOut names the columns a table left out to fit width, in lines no wider than width
+// (as far as a single name allows).
+func leftOut(headers []string, width int) []string {
+	if len(headers) == 0 {
+		return nil
+	}
+	var lines []string
+	line := fmt.Sprintf("not shown to fit %d columns:", width)
+	for i, h := range headers {
+		word := " " + strings.ToUpper(h)
+		if i < len(headers)-1 {
+			word += ","
+		}
+		if displaywidth.String(line)+displaywidth.String(word) > width && strings.TrimSpace(line) != "" {
+			lines = append(lines, line)
+			line = " "
+		}
+		line += word
+	}
+	return append(lines, line)
 }
 
 func firstLine(s string) string {
@@ -212,7 +295,7 @@ func Trials(w io.Writer, st *store.State, wide bool, now time.Time) error {
 	for _, t := range trials {
 		row := []string{t.Name, string(t.State)}
 		for _, p := range params {
-			row = append(row, short(assignment(t, p), wide))
+			row = append(row, shownParam(st, p, assignment(t, p), wide))
 		}
 		for _, m := range metrics {
 			row = append(row, metricValue(st, t, m))

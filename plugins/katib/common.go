@@ -171,7 +171,7 @@ func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clien
 	}
 	if printFlags.IsHuman() {
 		fmt.Fprintln(out)
-		if err := report.Comparison(out, st, printFlags.Format() == "wide", time.Now()); err != nil {
+		if err := report.Comparison(out, st, printFlags.Format() == "wide", terminalWidth(out), time.Now()); err != nil {
 			return err
 		}
 		fmt.Fprintln(out)
