@@ -97,11 +97,21 @@ func (r *Runner) probe(ctx context.Context) error {
 }
 
 func (r *Runner) unreachableError(now time.Time) error {
-	c := r.st.Counts()
+	var recorded, running int
+	for _, t := range r.st.Trials {
+		switch {
+		case t.State.Finished() && t.Stored():
+			recorded++
+		case t.Reason != "CreateFailed":
+			// A trial that ended during the outage is not recorded: its workload is left
+			// for the client that resumes, which reads its log again.
+			running++
+		}
+	}
 	return &UnreachableError{
 		Name: r.st.Experiment.Name, Namespace: r.st.Experiment.Namespace,
 		For: now.Sub(r.health.failingSince), Err: r.health.lastErr,
-		Recorded: c.Finished(), Running: c.Active(),
+		Recorded: recorded, Running: running,
 	}
 }
 

@@ -188,13 +188,25 @@ func (s *Store) Create(ctx context.Context, st *State) error {
 	}
 	created, err := s.Client.CoreV1().ConfigMaps(s.Namespace).Create(ctx, cm, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
-		return ErrExists
+		if st.sent == nil {
+			return ErrExists
+		}
+		// Our earlier attempt may have landed without our hearing back (a timeout): then the
+		// stored data is exactly what it sent.
+		current, getErr := s.Client.CoreV1().ConfigMaps(s.Namespace).Get(ctx, cm.Name, metav1.GetOptions{})
+		if getErr != nil {
+			return getErr
+		}
+		if !maps.Equal(current.Data, st.sent) {
+			return ErrExists
+		}
+		created, err = current, nil
 	}
+	st.sent = cm.Data
 	if err != nil {
 		return err
 	}
 	st.cm = created
-	st.sent = cm.Data
 	st.Experiment.UID = created.UID
 	st.Experiment.CreationTimestamp = created.CreationTimestamp
 	return nil
