@@ -474,6 +474,68 @@ func processAlive(pid int) bool {
 // trials print: open watches and log streams break, and for 10 s every new connection is
 // closed as soon as it is made.
 func TestFaultNetworkCut(t *testing.T) {
+	kubeconfig, control, said := startFaultProxy(t, "close")
+	ns := freshNamespace(t, "katib-fault-cut")
+	s := seriesExperiment{name: "network-cut", kind: "Pod", maxTrials: 4, parallel: 2, count: 20, interval: time.Second}
+	start := time.Now()
+	c := startKatib(t, []string{"KUBECONFIG=" + kubeconfig}, "run", "-f", s.file(t), "-n", ns)
+	c.lines.waitFor(t, trialRunning, 2)
+	sleepUntil(start.Add(6*time.Second), time.Now(), 3*time.Second)
+	if _, err := io.WriteString(control, "cut 10s\n"); err != nil {
+		t.Fatal(err)
+	}
+	said.waitFor(t, regexp.MustCompile(`^cut: `), 1)
+	t.Logf("%s (%s into the run)", lastLine(said.all.String()), time.Since(start).Round(100*time.Millisecond))
+	said.waitFor(t, regexp.MustCompile(`^restored: `), 1)
+	t.Logf("%s (%s into the run)", lastLine(said.all.String()), time.Since(start).Round(100*time.Millisecond))
+
+	finishRun(t, c, ns, s, false)
+}
+
+// An outage longer than --outage-timeout ends the run with exit 1 and a message that says
+// what is recorded and how to continue; once the API server answers again, resume adopts
+// the trials that ran (and ended) during the outage and records exactly what they printed.
+func TestFaultOutageLongerThanTimeout(t *testing.T) {
+	kubeconfig, control, said := startFaultProxy(t, "hang")
+	ns := freshNamespace(t, "katib-fault-outage")
+	s := seriesExperiment{name: "long-outage", kind: "Job", maxTrials: 2, parallel: 2, count: 12, interval: time.Second}
+	c := startKatib(t, []string{"KUBECONFIG=" + kubeconfig}, "run", "-f", s.file(t), "-n", ns, "--outage-timeout", "8s")
+	c.lines.waitFor(t, trialRunning, 2)
+	cutAt := time.Now()
+	if _, err := io.WriteString(control, "cut 90s\n"); err != nil {
+		t.Fatal(err)
+	}
+	said.waitFor(t, regexp.MustCompile(`^cut: `), 1)
+	code, out := c.wait(t, 80*time.Second)
+	gaveUp := time.Since(cutAt)
+	t.Logf("the run exited %d %s after the cut; output:\n%s\nstderr:\n%s", code, gaveUp.Round(100*time.Millisecond), out, c.stderr.String())
+	if code != 1 {
+		t.Errorf("the run exited %d after an outage longer than --outage-timeout, want 1", code)
+	}
+	for _, want := range []string{"has been unreachable for", "kubectl katib resume long-outage -n " + ns} {
+		if !strings.Contains(c.stderr.String(), want) {
+			t.Errorf("the message does not say %q:\n%s", want, c.stderr.String())
+		}
+	}
+	if _, err := io.WriteString(control, "restore\n"); err != nil {
+		t.Fatal(err)
+	}
+	said.waitFor(t, regexp.MustCompile(`^restored: `), 1)
+	// The trials went on in the cluster meanwhile; resume reads their logs from the start.
+	r := katib(t, "resume", s.name, "-n", ns)
+	t.Logf("resume exited %d:\n%s\n%s", r.code, r.out, r.errOut)
+	if r.code != 0 {
+		t.Errorf("resume after the outage exited %d, want 0", r.code)
+	}
+	trials := checkSeriesTrials(t, ns, s, false)
+	checkNothingRuns(t, ns, s.name, trials)
+}
+
+// startFaultProxy builds hack/faultproxy, starts it between the client and the API server
+// (mode: what it does to new connections during a cut: refuse, close or hang) and returns a
+// kubeconfig that goes through it, the proxy's command input and what it says.
+func startFaultProxy(t *testing.T, mode string) (string, io.Writer, *lineWaiter) {
+	t.Helper()
 	proxyBin := filepath.Join(t.TempDir(), "faultproxy")
 	build := exec.Command("go", "build", "-o", proxyBin, "./hack/faultproxy")
 	build.Dir = repoRoot()
@@ -481,7 +543,7 @@ func TestFaultNetworkCut(t *testing.T) {
 		t.Fatalf("building hack/faultproxy: %v\n%s", err, out)
 	}
 	kubeconfig, target := proxiedKubeconfig(t)
-	proxy := exec.Command(proxyBin, "-listen", "127.0.0.1:0", "-target", target, "-mode", "close", "-for", "10m")
+	proxy := exec.Command(proxyBin, "-listen", "127.0.0.1:0", "-target", target, "-mode", mode, "-for", "10m")
 	stdin, err := proxy.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -507,22 +569,7 @@ func TestFaultNetworkCut(t *testing.T) {
 	said.waitFor(t, listening, 1)
 	addr := listening.FindStringSubmatch(strings.TrimSpace(lastLine(said.all.String())))[1]
 	writeKubeconfigServer(t, kubeconfig, "https://"+addr)
-
-	ns := freshNamespace(t, "katib-fault-cut")
-	s := seriesExperiment{name: "network-cut", kind: "Pod", maxTrials: 4, parallel: 2, count: 20, interval: time.Second}
-	start := time.Now()
-	c := startKatib(t, []string{"KUBECONFIG=" + kubeconfig}, "run", "-f", s.file(t), "-n", ns)
-	c.lines.waitFor(t, trialRunning, 2)
-	sleepUntil(start.Add(6*time.Second), time.Now(), 3*time.Second)
-	if _, err := io.WriteString(stdin, "cut 10s\n"); err != nil {
-		t.Fatal(err)
-	}
-	said.waitFor(t, regexp.MustCompile(`^cut: `), 1)
-	t.Logf("%s (%s into the run)", lastLine(said.all.String()), time.Since(start).Round(100*time.Millisecond))
-	said.waitFor(t, regexp.MustCompile(`^restored: `), 1)
-	t.Logf("%s (%s into the run)", lastLine(said.all.String()), time.Since(start).Round(100*time.Millisecond))
-
-	finishRun(t, c, ns, s, false)
+	return kubeconfig, stdin, said
 }
 
 func lastLine(s string) string {
