@@ -33,9 +33,18 @@ func (h *health) ok(now time.Time) {
 	h.failingSince, h.lastErr, h.lastContact = time.Time{}, nil, now
 }
 
+// failed notes a request that got no answer. The outage began after the API server last
+// answered, which the probes keep at most probeInterval old while the run waits: counting
+// from there says truly how long it lasted, and a request that hangs until its own timeout
+// does not add that time again.
 func (h *health) failed(now time.Time, err error) {
 	if h.failingSince.IsZero() {
 		h.failingSince = now
+		if since := now.Add(-probeInterval); h.lastContact.After(since) {
+			h.failingSince = h.lastContact
+		} else if !h.lastContact.IsZero() {
+			h.failingSince = since
+		}
 	}
 	h.lastErr = err
 }

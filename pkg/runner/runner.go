@@ -183,6 +183,8 @@ type Runner struct {
 
 	collectors map[string]*metrics.Collector
 	timeouts   chan string
+	// done is closed when Run returns.
+	done chan struct{}
 	// kept is the trial whose workload stays only because it is the best so far, so that
 	// its whole log can be read; it goes when a better trial ends.
 	kept string
@@ -235,6 +237,7 @@ func New(cfg Config, st *store.State) (*Runner, error) {
 		store:      s,
 		collectors: map[string]*metrics.Collector{},
 		timeouts:   make(chan string, 16),
+		done:       make(chan struct{}),
 		noMetrics: exp.Spec.MetricsCollectorSpec != nil && exp.Spec.MetricsCollectorSpec.Collector != nil &&
 			exp.Spec.MetricsCollectorSpec.Collector.Kind == experiment.NoneCollector,
 	}
@@ -279,6 +282,7 @@ func (r *Runner) now() *metav1.Time {
 // Run drives the experiment until it succeeds, fails, is interrupted (ctx cancelled) or,
 // with Detach, until its first trials exist.
 func (r *Runner) Run(ctx context.Context) (Outcome, error) {
+	defer close(r.done)
 	if r.st.Finished() {
 		return outcomeOf(r.st), nil
 	}
@@ -583,7 +587,13 @@ func (r *Runner) armTimeout(name string) {
 	}
 	r.clock.AfterFunc(r.cfg.TrialStartTimeout, func() {
 		// A full channel means the loop is busy; it drains soon and timeouts are idempotent.
-		go func() { r.timeouts <- name }()
+		// Once Run has returned nobody drains it.
+		go func() {
+			select {
+			case r.timeouts <- name:
+			case <-r.done:
+			}
+		}()
 	})
 }
 

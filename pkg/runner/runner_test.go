@@ -687,8 +687,10 @@ func TestOutage(t *testing.T) {
 		if !errors.As(err, &unreachable) || outcome != runner.Failed {
 			t.Fatalf("Run = %s, %v; want an UnreachableError", outcome, err)
 		}
-		if unreachable.Recorded != 0 || unreachable.Running != 2 || probes != 4 {
-			t.Errorf("%d recorded, %d running after %d probes; want 0, 2 after 4 (at 0, 10, 20 and 30 s)", unreachable.Recorded, unreachable.Running, probes)
+		// The outage counts from the last answer (when the trials were created), so the
+		// probes at 10, 20 and 30 s see it last the 30 s allowed.
+		if unreachable.Recorded != 0 || unreachable.Running != 2 || probes != 3 {
+			t.Errorf("%d recorded, %d running after %d probes; want 0, 2 after 3 (at 10, 20 and 30 s)", unreachable.Recorded, unreachable.Running, probes)
 		}
 	})
 
