@@ -1,4 +1,4 @@
-// Package output holds kubectl-like tables, which both plugins print, and the cli-runtime
+// Package output holds kubectl-like tables, which both plugins print, and the kubectl
 // printers behind kubectl-katib's -o.
 package output
 
