@@ -106,21 +106,26 @@ func (r *Runner) probe(ctx context.Context) error {
 }
 
 func (r *Runner) unreachableError(now time.Time) error {
-	var recorded, running int
+	e := &UnreachableError{
+		Name: r.st.Experiment.Name, Namespace: r.st.Experiment.Namespace,
+		For: now.Sub(r.health.failingSince), Err: r.health.lastErr,
+	}
+	r.countFor(e)
+	return e
+}
+
+// countFor says in e how many trials are recorded and how many are left to the cluster.
+func (r *Runner) countFor(e *UnreachableError) {
+	e.Recorded, e.Running = 0, 0
 	for _, t := range r.st.Trials {
 		switch {
 		case t.State.Finished() && t.Stored():
-			recorded++
+			e.Recorded++
 		case t.Reason != "CreateFailed":
 			// A trial that ended during the outage is not recorded: its workload is left
 			// for the client that resumes, which reads its log again.
-			running++
+			e.Running++
 		}
-	}
-	return &UnreachableError{
-		Name: r.st.Experiment.Name, Namespace: r.st.Experiment.Namespace,
-		For: now.Sub(r.health.failingSince), Err: r.health.lastErr,
-		Recorded: recorded, Running: running,
 	}
 }
 

@@ -189,7 +189,9 @@ type Runner struct {
 	// its whole log can be read; it goes when a better trial ends.
 	kept string
 	// deletes are finished trials' workloads waiting to be removed in one request.
-	deletes   []string
+	deletes []string
+	// unsaved are trials that ended and wait for their record to be written.
+	unsaved   []unsavedRecord
 	exhausted bool
 	noMetrics bool
 	// health tracks whether the API server answers.
@@ -320,6 +322,10 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 			return outcome, r.finish(outcome, reason, msg)
 		}
 		proposed, err := r.fill(ctx)
+		// Trials that ended are recorded even when the next could not be created.
+		if ferr := r.flushRecords(ctx); err == nil {
+			err = ferr
+		}
 		if err != nil {
 			return r.failedOrInterrupted(ctx, err)
 		}
@@ -517,6 +523,13 @@ func (r *Runner) fill(ctx context.Context) (int, error) {
 		// The workload records the trial: there is nothing to write before it.
 		if err := r.createWorkload(ctx, t); err != nil {
 			if ctx.Err() != nil || errors.As(err, new(*ConflictError)) || errors.As(err, new(*UnreachableError)) {
+				// Whether the workload was made is unknown: if it was, it records the trial
+				// itself and resume adopts it; this client counts it no more.
+				r.st.Trials = r.st.Trials[:len(r.st.Trials)-1]
+				delete(r.collectors, t.Name)
+				if u := new(*UnreachableError); errors.As(err, u) {
+					r.countFor(*u)
+				}
 				return 0, err
 			}
 			if err := r.createFailed(ctx, t, err); err != nil {
@@ -752,19 +765,41 @@ func (r *Runner) settle(ctx context.Context, t *store.TrialRecord, state suggest
 		r.kept = t.Name
 	}
 	r.report(Report{Kind: TrialFinished, Trial: t})
-	if err := r.saveTrial(ctx, t, logTail); err != nil {
-		return err
-	}
-	if r.stopper == nil {
-		// Only early stopping looks at finished trials' reports again.
-		t.Reports = nil
-	}
-	if !r.keepsWorkload(t) {
-		r.deleteWorkload(ctx, t.Name)
-	}
-	if previous != "" && previous != r.kept {
-		if p := r.st.Trial(previous); p != nil && !r.keepsWorkload(p) {
-			r.deleteWorkload(ctx, previous)
+	// The record is written after the next trial is created (flushRecords), so that
+	// writing it does not sit between one trial's end and the next one's start. Until it is
+	// written the trial's workload stays, and a client that dies meanwhile leaves it for
+	// resume to read again.
+	r.unsaved = append(r.unsaved, unsavedRecord{name: t.Name, logTail: logTail, previousKept: previous})
+	return nil
+}
+
+// unsavedRecord is a trial that ended and is not recorded yet.
+type unsavedRecord struct {
+	name         string
+	logTail      *string
+	previousKept string
+}
+
+// flushRecords writes the records of the trials that ended, then lets their workloads go.
+func (r *Runner) flushRecords(ctx context.Context) error {
+	for len(r.unsaved) > 0 {
+		u := r.unsaved[0]
+		t := r.st.Trial(u.name)
+		if err := r.saveTrial(ctx, t, u.logTail); err != nil {
+			return err
+		}
+		r.unsaved = r.unsaved[1:]
+		if r.stopper == nil {
+			// Only early stopping looks at finished trials' reports again.
+			t.Reports = nil
+		}
+		if !r.keepsWorkload(t) {
+			r.deleteWorkload(ctx, t.Name)
+		}
+		if u.previousKept != "" && u.previousKept != r.kept {
+			if p := r.st.Trial(u.previousKept); p != nil && !r.keepsWorkload(p) {
+				r.deleteWorkload(ctx, u.previousKept)
+			}
 		}
 	}
 	return nil
@@ -820,6 +855,9 @@ func (r *Runner) finish(outcome Outcome, reason, msg string) error {
 	if outcome == Failed {
 		cond = experiment.ExperimentFailed
 	}
+	if err := r.flushRecords(ctx); err != nil {
+		return err
+	}
 	r.st.SetCondition(cond, reason, msg, *r.now())
 	r.flushDeletes(ctx)
 	err := r.saveExperiment(ctx)
@@ -843,6 +881,9 @@ func (r *Runner) interrupt() (Outcome, error) {
 				}
 			}
 		}
+	}
+	if err := r.flushRecords(ctx); err != nil {
+		return Interrupted, err
 	}
 	r.flushDeletes(ctx)
 	r.st.SetCondition(experiment.ExperimentRestarting, "ExperimentInterrupted", "the client was interrupted; continue with 'kubectl katib resume "+r.st.Experiment.Name+"'", *r.now())
