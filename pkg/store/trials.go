@@ -93,28 +93,16 @@ func (s *Store) SaveTrial(ctx context.Context, st *State, t *TrialRecord, logTai
 		return err
 	}
 	cms := s.Client.CoreV1().ConfigMaps(s.Namespace)
+	var written *corev1.ConfigMap
 	if t.stored != nil {
-		cm.ResourceVersion = t.stored.ResourceVersion
-		cm.UID = t.stored.UID
-		updated, err := cms.Update(ctx, cm, metav1.UpdateOptions{})
-		if apierrors.IsConflict(err) {
-			current, getErr := cms.Get(ctx, cm.Name, metav1.GetOptions{})
-			if getErr != nil {
-				return getErr
-			}
-			if !sameTrial(current, cm) {
-				return ErrConflict
-			}
-			updated, err = current, nil
-		}
-		if err != nil {
-			return err
-		}
-		t.stored, t.legacy = updated, false
-		return nil
+		cm.ResourceVersion, cm.UID = t.stored.ResourceVersion, t.stored.UID
+		written, err = cms.Update(ctx, cm, metav1.UpdateOptions{})
+	} else {
+		written, err = cms.Create(ctx, cm, metav1.CreateOptions{})
 	}
-	created, err := cms.Create(ctx, cm, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
+	if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+		// Either our earlier attempt landed unseen, and the stored record is exactly this
+		// one, or another client wrote the trial.
 		current, getErr := cms.Get(ctx, cm.Name, metav1.GetOptions{})
 		if getErr != nil {
 			return getErr
@@ -122,12 +110,12 @@ func (s *Store) SaveTrial(ctx context.Context, st *State, t *TrialRecord, logTai
 		if !sameTrial(current, cm) {
 			return ErrConflict
 		}
-		created, err = current, nil
+		written, err = current, nil
 	}
 	if err != nil {
 		return err
 	}
-	t.stored, t.legacy = created, false
+	t.stored, t.legacy = written, false
 	return nil
 }
 
