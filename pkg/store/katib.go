@@ -81,20 +81,26 @@ func (s *State) Best() *TrialRecord {
 	return best
 }
 
-// Ranked returns the trials best first: those with an objective in the experiment's
-// direction, then the rest in creation order.
+// Ranked returns the trials best first: those that can be the best trial (see Best) in
+// the experiment's direction, then the others with an objective (killed while running),
+// then the rest in creation order.
 func (s *State) Ranked() []TrialRecord {
 	out := append([]TrialRecord(nil), s.Trials...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].Objective, out[j].Objective
+	rank := func(t TrialRecord) int {
 		switch {
-		case a != nil && b != nil:
-			return s.Better(*a, *b)
-		case a != nil:
-			return true
-		default:
-			return false
+		case t.Objective != nil && (t.State == suggest.StateSucceeded || t.State == suggest.StateEarlyStopped):
+			return 0
+		case t.Objective != nil:
+			return 1
 		}
+		return 2
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, rj := rank(out[i]), rank(out[j])
+		if ri != rj || ri == 2 {
+			return ri < rj
+		}
+		return s.Better(*out[i].Objective, *out[j].Objective)
 	})
 	return out
 }

@@ -1117,7 +1117,8 @@ func TestKatibView(t *testing.T) {
 	for _, r := range st.Ranked() {
 		ranked = append(ranked, r.Name)
 	}
-	if want := []string{"killed99", "stopped95", "s90", "s80", "pending", "running", "failed", "nometrics"}; !slices.Equal(ranked, want) {
+	// Ranked agrees with Best: the trials that can be best first, then the killed one.
+	if want := []string{"stopped95", "s90", "s80", "killed99", "pending", "running", "failed", "nometrics"}; !slices.Equal(ranked, want) {
 		t.Errorf("Ranked = %v, want %v", ranked, want)
 	}
 	st.Experiment.Spec.Objective.Type = experiment.ObjectiveTypeMinimize
