@@ -124,9 +124,6 @@ type cluster struct {
 	refused   atomic.Int64
 	// probes receives a value on every version request (the runner's liveness probe).
 	probes chan struct{}
-
-	mu       sync.Mutex
-	monitors []*fakeMonitor
 }
 
 func newCluster(t *testing.T) *cluster {

@@ -85,10 +85,6 @@ func (f *fakeLogs) update(pod string, change func(l *fakeLog)) {
 	l.changed = make(chan struct{})
 }
 
-func (f *fakeLogs) print(pod string, at time.Time, text string) {
-	f.update(pod, func(l *fakeLog) { l.lines = append(l.lines, fakeLine{at: at, text: text}) })
-}
-
 func (f *fakeLogs) exit(pod string) { f.update(pod, func(l *fakeLog) { l.exited = true }) }
 
 // breakStreams ends the pod's open streams with err once they have sent what they hold.

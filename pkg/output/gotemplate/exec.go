@@ -61,8 +61,8 @@ func (s *state) varValue(name string) value {
 func (s *state) at(node parse.Node) { s.node = node }
 
 var (
-	walkBreak    = errors.New("break")
-	walkContinue = errors.New("continue")
+	errWalkBreak    = errors.New("break")
+	errWalkContinue = errors.New("continue")
 )
 
 func (s *state) walk(dot value, node parse.Node) {
@@ -74,10 +74,10 @@ func (s *state) walk(dot value, node parse.Node) {
 			s.printValue(node, val)
 		}
 	case *parse.BreakNode:
-		panic(walkBreak)
+		panic(errWalkBreak)
 	case *parse.CommentNode:
 	case *parse.ContinueNode:
-		panic(walkContinue)
+		panic(errWalkContinue)
 	case *parse.IfNode:
 		s.walkIfOrWith(parse.NodeIf, dot, node.Pipe, node.List, node.ElseList)
 	case *parse.ListNode:
@@ -120,7 +120,7 @@ func (s *state) walkIfOrWith(typ parse.NodeType, dot value, pipe *parse.PipeNode
 func (s *state) walkRange(dot value, r *parse.RangeNode) {
 	s.at(r)
 	defer func() {
-		if r := recover(); r != nil && r != walkBreak {
+		if r := recover(); r != nil && r != errWalkBreak {
 			panic(r)
 		}
 	}()
@@ -148,7 +148,7 @@ func (s *state) walkRange(dot value, r *parse.RangeNode) {
 		}
 		defer s.pop(mark)
 		defer func() {
-			if r := recover(); r != nil && r != walkContinue {
+			if r := recover(); r != nil && r != errWalkContinue {
 				panic(r)
 			}
 		}()
