@@ -223,3 +223,24 @@ func TestFormatValue(t *testing.T) {
 		}
 	}
 }
+
+// An unterminated end of log may be a line cut short, so it is kept for messages but never
+// read as a value.
+func TestPartialIsNotParsed(t *testing.T) {
+	p, _ := NewParser(nil, []string{"accuracy"})
+	c := NewCollector(objective(experiment.ObjectiveTypeMaximize, "accuracy", nil))
+	c.AddLine(p, "accuracy=0.5")
+	c.AddPartial("accuracy=0.9")
+	if v, ok := c.Objective(); !ok || v != 0.5 {
+		t.Errorf("Objective() = %v, %v; want 0.5 from the whole line only", v, ok)
+	}
+	if got := c.Partial(); got != "accuracy=0.9" {
+		t.Errorf("Partial() = %q", got)
+	}
+	if tail := c.Tail(); len(tail) != 2 || tail[1] != "accuracy=0.9" {
+		t.Errorf("Tail() = %v, want the partial line last", tail)
+	}
+	if r := c.Reports(); len(r) != 1 {
+		t.Errorf("Reports() = %v, want one", r)
+	}
+}
