@@ -62,12 +62,6 @@ func clients(root *cmdutil.RootOptions) (*kube.Clients, error) {
 	return kube.NewClients(root.ConfigFlags, "katib")
 }
 
-// isTerminal reports whether w is a terminal, for the live view and colour.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
 func terminalWidth(w io.Writer) int {
 	if f, ok := w.(*os.File); ok {
 		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 0 {
@@ -144,7 +138,7 @@ func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clien
 		progress = root.Streams.ErrOut
 	}
 	var live *report.Live
-	if isTerminal(progress) {
+	if output.IsTerminal(progress) {
 		live = &report.Live{W: progress, Color: output.Color(progress), Width: terminalWidth(progress)}
 		r.SetReporter(live)
 	} else {
