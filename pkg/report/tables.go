@@ -238,7 +238,20 @@ func Best(w io.Writer, st *store.State) {
 
 // Experiments writes one row per experiment, like `kubectl get`.
 func Experiments(w io.Writer, states []*store.State, wide bool, now time.Time) error {
+	return experiments(w, states, wide, false, now)
+}
+
+// ExperimentsAllNamespaces is Experiments with the namespace first, as `kubectl get -A`
+// shows it.
+func ExperimentsAllNamespaces(w io.Writer, states []*store.State, wide bool, now time.Time) error {
+	return experiments(w, states, wide, true, now)
+}
+
+func experiments(w io.Writer, states []*store.State, wide, namespaces bool, now time.Time) error {
 	headers := []string{"name", "status", "succeeded", "trials", "running", "failed", "best", "age"}
+	if namespaces {
+		headers = append([]string{"namespace"}, headers...)
+	}
 	if wide {
 		headers = append(headers, "algorithm", "objective", "best-trial", "message")
 	}
@@ -259,8 +272,12 @@ func Experiments(w io.Writer, states []*store.State, wide bool, now time.Time) e
 		if m := st.Experiment.Spec.MaxTrialCount; m != nil {
 			max = strconv.Itoa(int(*m))
 		}
-		row := []string{st.Experiment.Name, string(st.Phase()), strconv.Itoa(c.Succeeded), fmt.Sprintf("%d/%s", c.Total, max),
-			strconv.Itoa(c.Active()), strconv.Itoa(c.FailedLike()), bestValue, age(st.Experiment.CreationTimestamp.Time, now)}
+		var row []string
+		if namespaces {
+			row = append(row, st.Experiment.Namespace)
+		}
+		row = append(row, st.Experiment.Name, string(st.Phase()), strconv.Itoa(c.Succeeded), fmt.Sprintf("%d/%s", c.Total, max),
+			strconv.Itoa(c.Active()), strconv.Itoa(c.FailedLike()), bestValue, age(st.Experiment.CreationTimestamp.Time, now))
 		if wide {
 			algo := ""
 			if a := st.Experiment.Spec.Algorithm; a != nil {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
+	"github.com/kubectl-katib/plugins/pkg/kube"
 	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/report"
 	"github.com/kubectl-katib/plugins/pkg/store"
@@ -24,6 +27,8 @@ type GetOptions struct {
 	PrintFlags *output.PrintFlags
 	Kind       string
 	Names      []string
+	// AllNamespaces lists the experiments of every namespace, as kubectl's -A does.
+	AllNamespaces bool
 }
 
 var kindAliases = map[string]string{
@@ -42,9 +47,15 @@ func NewCmdGet(root *cmdutil.RootOptions) *cobra.Command {
 -o json and -o yaml print Katib's own Experiment and Trial objects (kubeflow.org/v1beta1), with
 their status: conditions, currentOptimalTrial, trial counts, and each trial's
 parameterAssignments and observation metrics (min, max, latest). Several objects print as a
-List, as kubectl does.`,
+List, as kubectl does.
+
+-A (--all-namespaces) lists the experiments of every namespace, with a NAMESPACE column first;
+it takes no names, as in kubectl.`,
 		Example: `  # All experiments in the namespace
   kubectl katib get experiments -n ml
+
+  # The experiments of every namespace you may read
+  kubectl katib get experiments -A
 
   # One experiment as Katib's Experiment object
   kubectl katib get experiment random -o yaml
@@ -68,6 +79,7 @@ List, as kubectl does.`,
 		},
 	}
 	o.PrintFlags.AddFlags(cmd)
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "List the experiments of every namespace; -n is ignored.")
 	return cmd
 }
 
@@ -84,6 +96,9 @@ func (o *GetOptions) Complete(args []string) error {
 	if kind == "trials" && len(o.Names) != 1 {
 		return exitcode.UsageError("'get trials' needs exactly one experiment name")
 	}
+	if o.AllNamespaces && (kind == "trials" || len(o.Names) > 0) {
+		return exitcode.UsageError("-A lists every experiment of every namespace and takes no name: drop -A and pass -n NAMESPACE to get named experiments or trials")
+	}
 	if err := o.PrintFlags.Validate(); err != nil {
 		return exitcode.WithCode(exitcode.Usage, err)
 	}
@@ -98,7 +113,12 @@ func (o *GetOptions) Run(ctx context.Context) error {
 	}
 	s := newStore(c, "")
 	var states []*store.State
-	if len(o.Names) == 0 {
+	if o.AllNamespaces {
+		states, err = listAllNamespaces(ctx, c)
+		if err != nil {
+			return explainAPIError(err, c, "")
+		}
+	} else if len(o.Names) == 0 {
 		states, err = s.List(ctx)
 		if err != nil {
 			return explainAPIError(err, c, c.Namespace)
@@ -128,9 +148,16 @@ func (o *GetOptions) Run(ctx context.Context) error {
 		return o.PrintFlags.PrintList(out, objs...)
 	}
 	if o.PrintFlags.IsHuman() {
+		if len(states) == 0 && o.AllNamespaces {
+			fmt.Fprintln(o.root.Streams.ErrOut, "No experiments found.")
+			return nil
+		}
 		if len(states) == 0 {
 			fmt.Fprintf(o.root.Streams.ErrOut, "No experiments found in %s namespace.\n", c.Namespace)
 			return nil
+		}
+		if o.AllNamespaces {
+			return report.ExperimentsAllNamespaces(out, states, wide, now)
 		}
 		return report.Experiments(out, states, wide, now)
 	}
@@ -142,6 +169,32 @@ func (o *GetOptions) Run(ctx context.Context) error {
 		return o.PrintFlags.PrintObjects(out, objs...)
 	}
 	return o.PrintFlags.PrintList(out, objs...)
+}
+
+// listAllNamespaces reads the experiments of every namespace, ordered by namespace then
+// name. One cluster-wide list finds the namespaces that hold any; each is then read as
+// 'get experiments -n' reads it, so both show the same trials.
+func listAllNamespaces(ctx context.Context, c *kube.Clients) ([]*store.State, error) {
+	list, err := c.Clientset.CoreV1().ConfigMaps(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: store.LabelStateObject + "=true"})
+	if err != nil {
+		return nil, err
+	}
+	var namespaces []string
+	for _, cm := range list.Items {
+		if !slices.Contains(namespaces, cm.Namespace) {
+			namespaces = append(namespaces, cm.Namespace)
+		}
+	}
+	slices.Sort(namespaces)
+	var out []*store.State
+	for _, ns := range namespaces {
+		states, err := newStore(c, ns).List(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("namespace %s: %w", ns, err)
+		}
+		out = append(out, states...)
+	}
+	return out, nil
 }
 
 // completeExperiments completes experiment names from the namespace's stored states.
