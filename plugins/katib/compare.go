@@ -52,7 +52,8 @@ experiments must share the objective's metric and direction; otherwise nothing i
 and the exit code is 2.
 
 The table fits the terminal's width, leaving out the least useful columns first (they are
-named under it); piped, it is printed whole.
+named under it); piped, it is printed whole. Doubles show six significant digits there;
+-o wide shows every parameter as recorded and, for one experiment, each trial's message.
 
 -o json and -o yaml print a Comparison (apiVersion compare.kubectl-katib.io/v1):
   objective            {metricName, type}
