@@ -104,8 +104,11 @@ func contextName(where string) string {
 	return ""
 }
 
-// Specs is the OpenAPI v3 source of the session, cached like discovery.
-func (s *Session) Specs() SpecSource { return openapi3.NewRoot(s.Clients.Discovery.OpenAPIV3()) }
+// Specs is the OpenAPI v3 source of the session, cached like discovery; a custom
+// resource's schema not published there yet is read from its CRD.
+func (s *Session) Specs() SpecSource {
+	return crdSpecs{primary: openapi3.NewRoot(s.Clients.Discovery.OpenAPIV3()), dynamic: s.Clients.Dynamic, model: s.Model}
+}
 
 // FindResource resolves what a user typed (pod, pods, po, deployments.apps,
 // experiments.kubeflow.org, pod.spec.containers) to a resource and a field path.
