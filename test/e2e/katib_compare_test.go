@@ -63,7 +63,7 @@ func TestCompareExperiments(t *testing.T) {
 	}
 	mustKatib(t, "run", "-f", variant("11", "maximize"), "--name", "cmp-a", "-n", ns)
 	mustKatib(t, "run", "-f", variant("23", "maximize"), "--name", "cmp-b", "-n", ns)
-	mustKatib(t, "run", "-f", variant("11", "minimize"), "--name", "cmp-min", "--max-trials", "1", "-n", ns)
+	mustKatib(t, "run", "-f", variant("11", "minimize"), "--name", "cmp-min", "-n", ns)
 
 	// One experiment: every trial, best first, with the values get trials reports.
 	maxOf, maxText := map[string]float64{}, map[string]string{}
@@ -83,6 +83,7 @@ func TestCompareExperiments(t *testing.T) {
 		}
 	}
 	table := mustKatib(t, "compare", "cmp-a", "-n", ns)
+	t.Logf("compare cmp-a:\n%s", table)
 	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
 	if len(lines) != 4 || !slices.Equal(strings.Fields(lines[0]), []string{"TRIAL", "STATE", "LOW", "TOP", "ACCURACY", "DURATION"}) {
 		t.Fatalf("compare cmp-a: want a header and 3 rows:\n%s", table)
@@ -149,17 +150,22 @@ func TestCompareExperiments(t *testing.T) {
 		}
 	}
 	out := mustKatib(t, "compare", "cmp-a", "cmp-b", "-n", ns, "-o", "csv")
+	t.Logf("compare cmp-a cmp-b -o csv:\n%s", out)
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil || len(rows) != 3 || rows[0][0] != "experiment" || rows[1][0] != "cmp-a" || rows[2][0] != "cmp-b" {
 		t.Errorf("compare -o csv: %v %q", err, rows)
 	}
-	if table := mustKatib(t, "compare", "cmp-a", "cmp-b", "-n", ns); !strings.HasPrefix(table, "NAME ") || !strings.Contains(table, "NEAR-BEST-AT") {
+	table = mustKatib(t, "compare", "cmp-a", "cmp-b", "-n", ns)
+	t.Logf("compare cmp-a cmp-b:\n%s", table)
+	if !strings.HasPrefix(table, "NAME ") || !strings.Contains(table, "NEAR-BEST-AT") {
 		t.Errorf("compare cmp-a cmp-b:\n%s", table)
 	}
 
 	// What cannot be compared.
 	if r := katib(t, "compare", "cmp-a", "cmp-min", "-n", ns); r.code != 2 || !strings.Contains(r.errOut, `"cmp-a" (maximize accuracy) and "cmp-min" (minimize accuracy) do not share an objective`) || r.out != "" {
 		t.Errorf("mismatched objectives: exit %d\n%s%s", r.code, r.out, r.errOut)
+	} else {
+		t.Logf("compare cmp-a cmp-min: exit %d: %s", r.code, r.errOut)
 	}
 	if r := katib(t, "compare", "cmp-a", "cmp-nope", "-n", ns); r.code != 1 || !strings.Contains(r.errOut, `experiment "cmp-nope" not found in namespace "`+ns+`"`) ||
 		!strings.Contains(r.errOut, "kubectl katib get experiments -n "+ns) {
@@ -168,6 +174,7 @@ func TestCompareExperiments(t *testing.T) {
 
 	// Every namespace's experiments.
 	all := mustKatib(t, "get", "experiments", "-A")
+	t.Logf("get experiments -A:\n%s", all)
 	if !strings.HasPrefix(all, "NAMESPACE ") {
 		t.Errorf("get experiments -A has no NAMESPACE column first:\n%s", all)
 	}
