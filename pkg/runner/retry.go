@@ -53,12 +53,29 @@ func (h *health) failed(now time.Time, err error) {
 // API server has been unreachable for longer than the outage timeout (UnreachableError).
 func (r *Runner) retry(ctx context.Context, op func(context.Context) error) error {
 	delay := retryBackoff
+	var waitingSince time.Time
 	for {
 		err := op(ctx)
 		now := r.clock.Now()
 		if err == nil {
 			r.health.ok(now)
 			return nil
+		}
+		if errors.Is(err, errWorkloadGoing) {
+			// The API server answers; an object of the same name is on its way out.
+			r.health.ok(now)
+			if waitingSince.IsZero() {
+				waitingSince = now
+			}
+			if now.Sub(waitingSince) >= r.cfg.OutageTimeout {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return err
+			case <-r.clock.After(delay.Step()):
+			}
+			continue
 		}
 		if !retriable(err) {
 			if !unreachable(err) {
@@ -128,6 +145,10 @@ func (r *Runner) countFor(e *UnreachableError) {
 		}
 	}
 }
+
+// errWorkloadGoing says a trial's workload cannot be created yet because one of the same
+// name is being deleted (a trial that never ended, asked for again).
+var errWorkloadGoing = errors.New("a workload of the same name is being deleted")
 
 // retriable tells errors worth retrying from those that will not change: the API server
 // unreachable or overloaded, or a namespace created moments ago that has no default

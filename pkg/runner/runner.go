@@ -566,8 +566,14 @@ func (r *Runner) createWorkload(ctx context.Context, t *store.TrialRecord) error
 		// Either our own create landed unseen (a timeout, a dropped connection), or another
 		// client made this trial: the record on the workload says which.
 		existing, err := resource.Get(ctx, t.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return errWorkloadGoing // gone since: create again
+		}
 		if err != nil {
 			return err
+		}
+		if existing.GetDeletionTimestamp() != nil {
+			return errWorkloadGoing
 		}
 		if l, ok, _ := store.LiveFromWorkload(existing); ok && l.Client == r.id {
 			return nil

@@ -91,6 +91,9 @@ type Monitor struct {
 	// pods is the pod watch's cache: what it says about a pod decides what a log read
 	// proves.
 	pods cache.Store
+	// jobs is the job watch's cache (Job trials only): a pod counts for its trial only
+	// while the Job that owns it is the trial's current one.
+	jobs cache.Store
 
 	mu     sync.Mutex
 	trials map[string]*watched
@@ -183,6 +186,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				return client.BatchV1().Jobs(ns).Watch(ctx, o)
 			})
+		m.jobs = jobInformer.GetStore()
 		if _, err := jobInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    func(obj any) { m.onJob(obj) },
 			UpdateFunc: func(_, obj any) { m.onJob(obj) },
@@ -283,7 +287,7 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	}
 	m.mu.Lock()
 	w := m.trial(name)
-	if w.done {
+	if w.done || (w.streams[pod.UID] == nil && !m.ownedByCurrentJob(pod)) {
 		m.mu.Unlock()
 		return
 	}
@@ -334,6 +338,35 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	}
 }
 
+// ownedByCurrentJob tells, for Job trials, a pod of the trial's current Job from a pod of
+// an earlier Job of the same name that is still going away: a trial that never ended is
+// asked for again under the same name, and the old pods' logs are not its own.
+func (m *Monitor) ownedByCurrentJob(pod *corev1.Pod) bool {
+	if !m.cfg.Kind.IsJob || m.jobs == nil {
+		return true
+	}
+	owner := metav1.GetControllerOf(pod)
+	if owner == nil || owner.Kind != "Job" {
+		return true
+	}
+	obj, ok, err := m.jobs.GetByKey(pod.Namespace + "/" + owner.Name)
+	if err != nil || !ok {
+		return false
+	}
+	job, isJob := obj.(*batchv1.Job)
+	return isJob && job.UID == owner.UID
+}
+
+// observeJobPods looks again at a trial's pods that the job watch had not explained yet:
+// the pod watch can see a Job's pods before the job watch sees the Job.
+func (m *Monitor) observeJobPods(name string) {
+	for _, obj := range m.pods.List() {
+		if pod, ok := obj.(*corev1.Pod); ok && pod.Labels[LabelTrial] == name {
+			m.observePod(pod, false)
+		}
+	}
+}
+
 func (m *Monitor) onJob(obj any) {
 	job, ok := obj.(*batchv1.Job)
 	if !ok {
@@ -343,6 +376,7 @@ func (m *Monitor) onJob(obj any) {
 	if name == "" {
 		return
 	}
+	defer m.observeJobPods(name)
 	m.mu.Lock()
 	w := m.trial(name)
 	if w.done || w.terminal != nil {

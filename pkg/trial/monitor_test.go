@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"k8s.io/utils/ptr"
 	"strings"
 	"testing"
 	"time"
@@ -764,6 +765,34 @@ func TestRetriable(t *testing.T) {
 	for _, tc := range tests {
 		if got := retriable(tc.err); got != tc.want {
 			t.Errorf("%s: retriable(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
+}
+
+// A trial asked for again under the same name (its first Job was deleted before it ended)
+// must read only its new Job's pod: the old Job's pod, still going away, is not its own.
+func TestPodOfAnEarlierJobIsIgnored(t *testing.T) {
+	const trialName, oldPod, newPod = "t1", "t1-old", "t1-new"
+	job := runningJob(trialName)
+	job.UID = "job-2"
+	owned := func(pod *corev1.Pod, uid types.UID) *corev1.Pod {
+		pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: trialName, UID: uid, Controller: ptr.To(true)}}
+		return pod
+	}
+	h := newHarness(t, JobKind, nil, nil, job, owned(runningPod(oldPod, trialName), "job-1"), owned(runningPod(newPod, trialName), "job-2"))
+	h.printAll(oldPod, trainLog[:2])
+	h.printAll(newPod, trainLog)
+	h.waitLines(trialName, len(trainLog))
+	h.logs.exit(newPod)
+	h.succeedPod(newPod)
+	h.completeJob(trialName)
+	h.waitCompleted(trialName)
+	h.check(trialName, true, trainLog, Event{Succeeded: true, Reason: "CompletionsReached"})
+	h.logs.mu.Lock()
+	defer h.logs.mu.Unlock()
+	for _, c := range h.logs.calls {
+		if c.pod == oldPod {
+			t.Errorf("the log of %s, a pod of the earlier Job, was read", oldPod)
 		}
 	}
 }
