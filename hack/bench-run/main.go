@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/kubectl-katib/plugins/hack/internal/benchexp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-const image = "localhost/kubectl-katib/echo-metric:v1"
+const image = benchexp.Image
 
 func main() {
 	trials := flag.Int("trials", 20, "trials (and Pods) per measurement")
@@ -125,28 +126,7 @@ func runDirect(ctx context.Context, client kubernetes.Interface, ns string, n, p
 
 // runPlugin runs the same trials as an experiment through the real kubectl.
 func runPlugin(ns string, n, parallel int, sleep time.Duration) time.Duration {
-	exp := map[string]any{
-		"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
-		"metadata": map[string]any{"name": "bench"},
-		"spec": map[string]any{
-			"objective":          map[string]any{"type": "maximize", "objectiveMetricName": "accuracy"},
-			"algorithm":          map[string]any{"algorithmName": "random", "algorithmSettings": []any{map[string]any{"name": "random_state", "value": "1"}}},
-			"parallelTrialCount": parallel, "maxTrialCount": n,
-			"parameters": []any{map[string]any{"name": "a", "parameterType": "double", "feasibleSpace": map[string]any{"min": "0", "max": "1"}}},
-			"trialTemplate": map[string]any{
-				"primaryContainerName": "main",
-				"trialParameters":      []any{map[string]any{"name": "a", "reference": "a"}},
-				"trialSpec": map[string]any{
-					"apiVersion": "v1", "kind": "Pod",
-					"spec": map[string]any{
-						"restartPolicy": "Never",
-						"containers": []any{map[string]any{"name": "main", "image": image, "imagePullPolicy": "Never",
-							"args": []any{"--sleep=" + sleep.String(), "--print", "accuracy=${trialParameters.a}"}}},
-					},
-				},
-			},
-		},
-	}
+	exp := benchexp.Experiment(n, parallel, "--sleep="+sleep.String())
 	data, err := yaml.Marshal(exp)
 	check(err)
 	file := filepath.Join(os.TempDir(), "bench-run-"+ns+".yaml")

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/kubectl-katib/plugins/hack/internal/benchexp"
 	"io"
 	"net/url"
 	"os"
@@ -42,7 +43,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-const image = "localhost/kubectl-katib/echo-metric:v1"
+const image = benchexp.Image
 
 // result is one N's measurements.
 type result struct {
@@ -195,28 +196,7 @@ func runDirect(ctx context.Context, client kubernetes.Interface, ns string, n, p
 // through kubectl, so the process waited for is the plugin and its rusage is the plugin's),
 // and returns the makespan and the peak RSS in KiB.
 func runPlugin(bin, kubeconfig, dir, ns string, n, parallel int) (time.Duration, int64) {
-	exp := map[string]any{
-		"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
-		"metadata": map[string]any{"name": "bench"},
-		"spec": map[string]any{
-			"objective":          map[string]any{"type": "maximize", "objectiveMetricName": "accuracy"},
-			"algorithm":          map[string]any{"algorithmName": "random", "algorithmSettings": []any{map[string]any{"name": "random_state", "value": "1"}}},
-			"parallelTrialCount": parallel, "maxTrialCount": n,
-			"parameters": []any{map[string]any{"name": "a", "parameterType": "double", "feasibleSpace": map[string]any{"min": "0", "max": "1"}}},
-			"trialTemplate": map[string]any{
-				"primaryContainerName": "main",
-				"trialParameters":      []any{map[string]any{"name": "a", "reference": "a"}},
-				"trialSpec": map[string]any{
-					"apiVersion": "v1", "kind": "Pod",
-					"spec": map[string]any{
-						"restartPolicy": "Never",
-						"containers": []any{map[string]any{"name": "main", "image": image, "imagePullPolicy": "Never",
-							"args": []any{"--print", "accuracy=${trialParameters.a}"}}},
-					},
-				},
-			},
-		},
-	}
+	exp := benchexp.Experiment(n, parallel)
 	data, err := yaml.Marshal(exp)
 	check(err)
 	file := filepath.Join(dir, ns+".yaml")

@@ -11,6 +11,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/kubectl-katib/plugins/hack/internal/loopback"
 	"net"
 	"os"
 	"os/signal"
@@ -25,7 +26,7 @@ func main() {
 	lifetime := flag.Duration("for", 30*time.Minute, "stop after this long even if nobody stops it")
 	flag.Parse()
 	for _, a := range []string{*listen, *target} {
-		if err := loopbackOnly(a); err != nil {
+		if err := loopback.Only(a); err != nil {
 			fmt.Fprintln(os.Stderr, "delayproxy:", err)
 			os.Exit(2)
 		}
@@ -53,20 +54,6 @@ func main() {
 		}
 		go serve(c, *target, *rtt/2)
 	}
-}
-
-// loopbackOnly refuses anything but a loopback address: this is a benchmark helper, and
-// nothing it forwards should leave the machine.
-func loopbackOnly(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%s is not a loopback address", addr)
-	}
-	return nil
 }
 
 func serve(client net.Conn, target string, oneWay time.Duration) {

@@ -32,6 +32,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"github.com/kubectl-katib/plugins/hack/internal/loopback"
 	"io"
 	"net"
 	"os"
@@ -51,7 +52,7 @@ func main() {
 	lifetime := flag.Duration("for", 30*time.Minute, "stop after this long even if nobody stops it")
 	flag.Parse()
 	for _, a := range []string{*listen, *target} {
-		if err := loopbackOnly(a); err != nil {
+		if err := loopback.Only(a); err != nil {
 			fmt.Fprintln(os.Stderr, "faultproxy:", err)
 			os.Exit(2)
 		}
@@ -91,20 +92,6 @@ func main() {
 		break
 	}
 	p.stop()
-}
-
-// loopbackOnly refuses anything but a loopback address: this is a test helper, and nothing
-// it forwards should leave the machine.
-func loopbackOnly(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%s is not a loopback address", addr)
-	}
-	return nil
 }
 
 type proxy struct {
