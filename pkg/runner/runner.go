@@ -18,7 +18,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
@@ -389,14 +388,9 @@ func (r *Runner) adopt(ctx context.Context) error {
 	workloads := map[string]bool{}
 	for _, l := range live {
 		workloads[l.Record.Name] = true
-		if r.st.Trial(l.Record.Name) == nil {
+		if l.Annotated && r.st.Trial(l.Record.Name) == nil {
 			r.st.Trials = append(r.st.Trials, l.Record)
 		}
-	}
-	// Workloads of releases before the split carry no record but are named in it.
-	legacy, err := r.legacyWorkloads(ctx)
-	if err != nil {
-		return err
 	}
 	r.kept = ""
 	if best := r.st.Best(); best != nil {
@@ -404,7 +398,7 @@ func (r *Runner) adopt(ctx context.Context) error {
 	}
 	for i := range r.st.Trials {
 		t := &r.st.Trials[i]
-		exists := workloads[t.Name] || legacy[t.Name]
+		exists := workloads[t.Name]
 		if t.State.Finished() {
 			if exists && !r.keepsWorkload(t) {
 				r.deleteWorkload(ctx, t.Name)
@@ -433,34 +427,6 @@ func (r *Runner) adopt(ctx context.Context) error {
 	}
 	r.flushDeletes(ctx)
 	return nil
-}
-
-// legacyWorkloads names the workloads of trials a release before the split created: they
-// carry the trial label but no record, and are known from the migrated records.
-func (r *Runner) legacyWorkloads(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
-	needed := false
-	for _, t := range r.st.Trials {
-		needed = needed || (t.Stored() && !t.State.Finished())
-	}
-	if !needed {
-		return out, nil
-	}
-	var list *unstructured.UnstructuredList
-	err := r.retry(ctx, func(ctx context.Context) error {
-		var err error
-		list, err = r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(r.st.Experiment.Namespace).List(ctx, metav1.ListOptions{LabelSelector: trial.LabelExperiment + "=" + r.st.Experiment.Name})
-		return err
-	})
-	if err != nil {
-		return nil, r.saveError(err, "listing the running trials")
-	}
-	for _, obj := range list.Items {
-		if name := obj.GetLabels()[trial.LabelTrial]; name != "" {
-			out[name] = true
-		}
-	}
-	return out, nil
 }
 
 // ended applies Katib's rules for the end of an experiment.

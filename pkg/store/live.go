@@ -35,6 +35,9 @@ type Live struct {
 	// Client created the workload.
 	Client string
 	Object *unstructured.Unstructured
+	// Annotated is false for a workload made by a release before the split: it carries no
+	// record (the pre-split state names it), so only Record.Name is known.
+	Annotated bool
 }
 
 // MarkWorkload records a trial that has not ended on its rendered workload.
@@ -76,7 +79,7 @@ func LiveFromWorkload(obj *unstructured.Unstructured) (Live, bool, error) {
 			t.StartTime = at
 		}
 	}
-	return Live{Record: t, Client: rec.Client, Object: obj}, true, nil
+	return Live{Record: t, Client: rec.Client, Object: obj, Annotated: true}, true, nil
 }
 
 func parseTime(s string) (*metav1.Time, error) {
@@ -103,7 +106,8 @@ func workloadState(obj *unstructured.Unstructured) suggest.TrialState {
 	return suggest.StatePending
 }
 
-// LiveTrials lists an experiment's workloads of the given resource that record trials.
+// LiveTrials lists an experiment's trial workloads of the given resource, those of
+// releases before the split included (not Annotated).
 func (s *Store) LiveTrials(ctx context.Context, gvr schema.GroupVersionResource, experimentName string) ([]Live, error) {
 	list, err := s.Dynamic.Resource(gvr).Namespace(s.Namespace).List(ctx, metav1.ListOptions{LabelSelector: trial.LabelExperiment + "=" + experimentName})
 	if err != nil {
@@ -119,9 +123,10 @@ func (s *Store) LiveTrials(ctx context.Context, gvr schema.GroupVersionResource,
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			out = append(out, l)
+		if !ok {
+			l = Live{Record: TrialRecord{Name: obj.GetName()}, Object: obj}
 		}
+		out = append(out, l)
 	}
 	return out, nil
 }

@@ -369,7 +369,9 @@ func (s *Store) loadTrials(ctx context.Context, st *State, opts LoadOptions) err
 				return fmt.Errorf("cannot read the running trials of experiment %q: %w", st.Experiment.Name, err)
 			}
 			for _, w := range live {
-				add(w.Record, false)
+				if w.Annotated {
+					add(w.Record, false)
+				}
 			}
 		}
 	}
