@@ -157,7 +157,12 @@ func (r *Runner) DryRun(ctx context.Context) error {
 	if err := trial.Prepare(obj, exp.Name, name, suggestions[0].Assignments, nil); err != nil {
 		return &TemplateError{Err: err}
 	}
-	_, err = r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(exp.Namespace).Create(ctx, obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: trial.ManagedBy})
+	// Retried like a real create: a namespace made moments ago may not have its default
+	// ServiceAccount yet, and the API server may be busy.
+	err = r.retry(ctx, func(ctx context.Context) error {
+		_, err := r.cfg.Dynamic.Resource(r.kind.GVR).Namespace(exp.Namespace).Create(ctx, obj, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: trial.ManagedBy})
+		return err
+	})
 	switch {
 	case err == nil, apierrors.IsAlreadyExists(err):
 		return nil
