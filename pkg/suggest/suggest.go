@@ -6,7 +6,8 @@
 // a resume.
 //
 // Algorithms, by Katib's names: random, grid, sobol (scrambled), tpe, multivariate-tpe,
-// cmaes, bayesianoptimization, hyperband; early stopping: medianstop. Randomness comes only
+// cmaes, bayesianoptimization, hyperband; early stopping: Katib's medianstop, and Optuna's
+// pruners asha, percentile, hyperband, threshold and patience. Randomness comes only
 // from generators derived from random_state and the trial's position in the history (a clock
 // seed recorded in the trials' labels when random_state is absent), so two runs with the same
 // random_state and observations suggest the same points, and so does a rebuilt algorithm.
@@ -151,6 +152,16 @@ var stoppers = map[string]stopperRegistration{}
 // RegisterEarlyStopper makes an early-stopping algorithm available under Katib's name.
 func RegisterEarlyStopper(name string, factory func(spec *experiment.ExperimentSpec) (EarlyStopper, error), validate SettingsValidator) {
 	stoppers[name] = stopperRegistration{factory: factory, validate: validate}
+}
+
+// EarlyStopperNames lists the early-stopping algorithms that run client-side, sorted.
+func EarlyStopperNames() []string {
+	names := make([]string, 0, len(stoppers))
+	for n := range stoppers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // KnownEarlyStopper reports whether the early-stopping algorithm is implemented.

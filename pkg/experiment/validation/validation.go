@@ -242,7 +242,8 @@ func validateEarlyStopping(s *experiment.ExperimentSpec) field.ErrorList {
 	}
 	p := earlyStoppingPath.Child("algorithmName")
 	if es.AlgorithmName == "" {
-		return field.ErrorList{field.Required(p, "name the early stopping algorithm (Katib's is medianstop), or remove spec.earlyStopping")}
+		return field.ErrorList{field.Required(p, fmt.Sprintf("name the early stopping algorithm (one of %s), or remove spec.earlyStopping",
+			strings.Join(suggest.EarlyStopperNames(), ", ")))}
 	}
 	if !suggest.KnownEarlyStopper(es.AlgorithmName) {
 		for _, k := range katibEarlyStoppers {
@@ -251,7 +252,8 @@ func validateEarlyStopping(s *experiment.ExperimentSpec) field.ErrorList {
 					"Katib's %s early stopping is not available client-side yet; remove spec.earlyStopping to run every trial to its end", es.AlgorithmName))}
 			}
 		}
-		return field.ErrorList{notSupported(p, es.AlgorithmName, "not a Katib early stopping algorithm (Katib's is medianstop); fix the name or remove spec.earlyStopping")}
+		return field.ErrorList{notSupported(p, es.AlgorithmName, fmt.Sprintf("not an early stopping algorithm; use one of: %s, or remove spec.earlyStopping",
+			strings.Join(suggest.EarlyStopperNames(), ", ")))}
 	}
 	return suggest.ValidateEarlyStoppingSettings(s, earlyStoppingPath)
 }

@@ -63,8 +63,8 @@ func TestRules(t *testing.T) {
 		{"algorithm darts", func(e *experiment.Experiment) { e.Spec.Algorithm.AlgorithmName = "darts" }, `spec.algorithm.algorithmName: Unsupported value: "darts": neural architecture search is not run client-side`},
 		{"algorithm unknown", func(e *experiment.Experiment) { e.Spec.Algorithm.AlgorithmName = "genetic" }, `spec.algorithm.algorithmName: Unsupported value: "genetic": not a Katib algorithm; use one of: `},
 		{"early stopping unknown", func(e *experiment.Experiment) {
-			e.Spec.EarlyStopping = &experiment.EarlyStoppingSpec{AlgorithmName: "patience"}
-		}, `spec.earlyStopping.algorithmName: Unsupported value: "patience": not a Katib early stopping algorithm`},
+			e.Spec.EarlyStopping = &experiment.EarlyStoppingSpec{AlgorithmName: "successive-rejects"}
+		}, `spec.earlyStopping.algorithmName: Unsupported value: "successive-rejects": not an early stopping algorithm; use one of: asha, hyperband, medianstop, patience, percentile, threshold, or remove spec.earlyStopping`},
 		{"early stopping name missing", func(e *experiment.Experiment) { e.Spec.EarlyStopping = &experiment.EarlyStoppingSpec{} }, "spec.earlyStopping.algorithmName: Required value"},
 		{"resume policy", func(e *experiment.Experiment) { e.Spec.ResumePolicy = "Always" }, `spec.resumePolicy: Unsupported value: "Always"`},
 		{"no parameters", func(e *experiment.Experiment) { e.Spec.Parameters = nil }, "spec.parameters: Required value"},
