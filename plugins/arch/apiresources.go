@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -20,8 +21,6 @@ import (
 func init() {
 	subcommands = append(subcommands, NewCmdAPIVersions, NewCmdAPIResources)
 }
-
-var listFormats = []string{"", "wide", "json", "yaml"}
 
 // APIOptions lists the API's groups, versions and resources.
 type APIOptions struct {
@@ -52,7 +51,7 @@ whether the group is built into Kubernetes or added by CustomResourceDefinitions
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return o.Run(cmd) },
 	}
-	o.add(cmd, false, []string{"", "json", "yaml"})
+	o.add(cmd, false, nil)
 	cmd.Flags().StringVar(&o.Group, "group", "", "Only this API group (\"core\" or \"\" for the core group).")
 	return cmd
 }
@@ -75,23 +74,16 @@ with a one-line explanation of each group and whether it is built in or custom.`
 			return o.Run(cmd)
 		},
 	}
-	o.add(cmd, false, listFormats)
+	o.add(cmd, false, []string{"wide"})
 	cmd.Flags().StringVar(&o.Group, "group", "", "Only this API group (\"core\" or \"\" for the core group).")
 	cmd.Flags().BoolVar(&o.Namespaced, "namespaced", true, "If false, only cluster-scoped resources; if true, only namespaced ones (only when given).")
 	cmd.Flags().StringSliceVar(&o.Verbs, "verbs", nil, "Only resources that support all these verbs (e.g. list,watch).")
 	return cmd
 }
 
-func (o *APIOptions) formats() []string {
-	if o.resources {
-		return listFormats
-	}
-	return []string{"", "json", "yaml"}
-}
-
 // Run reads discovery and prints the groups.
 func (o *APIOptions) Run(cmd *cobra.Command) error {
-	if err := validateFormat(o.Output, o.formats()); err != nil {
+	if err := o.validate(); err != nil {
 		return err
 	}
 	sess, err := archpkg.Load(cmd.Context(), o.getter, archpkg.LoadOptions{Refresh: o.Refresh, APIOnly: true})
@@ -99,16 +91,51 @@ func (o *APIOptions) Run(cmd *cobra.Command) error {
 		return loadError(err)
 	}
 	groups := o.filter(sess.Model.APIGroups)
-	switch o.Output {
-	case "json":
-		return writeJSON(o.Out, groups)
-	case "yaml":
-		return writeYAML(o.Out, groups)
-	}
-	if o.resources {
+	switch {
+	case o.Output == "name":
+		// As kubectl api-resources and api-versions print them, for scripts that loop over
+		// the names.
+		return writeNames(o.Out, groups, o.resources)
+	case !o.human():
+		var objs []runtime.Object
+		for _, g := range groups {
+			name := g.Name
+			if name == "" {
+				name = "core"
+			}
+			obj, err := toObject(apiGroupDoc{APIVersion: archpkg.SchemaVersion, Kind: "APIGroup", APIGroup: g}, name)
+			if err != nil {
+				return err
+			}
+			objs = append(objs, obj)
+		}
+		return o.printDocs(o.Out, objs)
+	case o.resources:
 		return writeResources(o.Out, groups, o.Output == "wide", style(o.Out))
 	}
 	return writeVersions(o.Out, groups, style(o.Out))
+}
+
+// apiGroupDoc is one API group as a document of its own in -o json|yaml|jsonpath lists.
+type apiGroupDoc struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	archpkg.APIGroup
+}
+
+func writeNames(w io.Writer, groups []archpkg.APIGroup, resources bool) error {
+	for _, g := range groups {
+		if !resources {
+			for _, v := range g.Versions {
+				fmt.Fprintln(w, groupVersion(g.Name, v))
+			}
+			continue
+		}
+		for _, r := range g.Resources {
+			fmt.Fprintln(w, resourceName(r))
+		}
+	}
+	return nil
 }
 
 // filter applies --group, --namespaced and --verbs; groups left without resources are

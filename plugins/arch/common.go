@@ -3,14 +3,15 @@ package arch
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"sigs.k8s.io/yaml"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
@@ -18,28 +19,45 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
-// diagramFormats are the -o values of explain and view; "" is the terminal drawing.
-var diagramFormats = []string{"", "json", "yaml", "dot", "mermaid", "svg"}
+// diagramFormats are the -o values explain and view draw themselves; "" is the terminal
+// drawing. Every other -o value (json, yaml, name, jsonpath, go-template) is printed by the
+// same printers as kubectl's, shared with kubectl katib.
+var diagramFormats = []string{"dot", "mermaid", "svg"}
 
 // modelFlags are shared by every command that reads the cluster.
 type modelFlags struct {
 	Offline bool
 	Refresh bool
-	Output  string
+	// Output is -o as given, filled in by validate.
+	Output string
+	print  *output.PrintFlags
+	// plain says what leaving -o out prints, for help and errors.
+	plain string
 }
 
-func (f *modelFlags) add(cmd *cobra.Command, offline bool, formats []string) {
+// add binds --offline (when offline), --refresh and -o with the given human formats.
+func (f *modelFlags) add(cmd *cobra.Command, offline bool, humanFormats []string) {
 	if offline {
 		cmd.Flags().BoolVar(&f.Offline, "offline", false, "Teach the generic architecture without contacting a cluster.")
 	}
 	cmd.Flags().BoolVar(&f.Refresh, "refresh", false, "Read everything from the cluster again, ignoring cached API discovery and the facts reused for 30 seconds.")
-	cmd.Flags().StringVarP(&f.Output, "output", "o", "", "Output format: "+formatChoices(formats)+".")
+	f.print = output.NewPrintFlags(humanFormats...)
+	f.print.AddFlags(cmd)
+	f.plain = "text grouped by API group"
+	switch {
+	case slices.Contains(humanFormats, "svg"):
+		f.plain = "the terminal drawing"
+	case slices.Contains(humanFormats, "wide"):
+		f.plain = "a table per group"
+	}
+	cmd.Flag("output").Usage = "Output format: " + strings.Join(f.print.AllowedFormats(), ", ") + "; without -o, " + f.plain + "."
 }
 
-// validate checks the output format against formats and the flag combinations.
-func (f *modelFlags) validate(formats []string) error {
-	if err := validateFormat(f.Output, formats); err != nil {
-		return err
+// validate checks the output format and the flag combinations.
+func (f *modelFlags) validate() error {
+	f.Output = f.print.Format()
+	if err := f.print.Validate(); err != nil {
+		return exitcode.UsageError("unknown output format %q: use %s; without -o, %s", f.Output, strings.Join(f.print.AllowedFormats(), ", "), f.plain)
 	}
 	if f.Offline && f.Refresh {
 		return exitcode.UsageError("--offline and --refresh cannot be used together: --offline reads nothing from a cluster")
@@ -47,45 +65,39 @@ func (f *modelFlags) validate(formats []string) error {
 	return nil
 }
 
-func validateFormat(got string, allowed []string) error {
-	for _, a := range allowed {
-		if got == a {
-			return nil
-		}
+// human reports whether the command draws the output itself (no -o, a diagram, wide).
+func (f *modelFlags) human() bool { return f.print.IsHuman() }
+
+// printDoc prints one of the model's documents (it carries apiVersion and kind) with the
+// printer -o chose, named name for -o name and metadata.name.
+func (f *modelFlags) printDoc(w io.Writer, doc any, name string) error {
+	obj, err := toObject(doc, name)
+	if err != nil {
+		return err
 	}
-	return exitcode.UsageError("unknown output format %q: use %s", got, formatChoices(allowed))
+	return f.print.PrintObjects(w, obj)
 }
 
-// formatChoices names the -o values in words; "" in the list is the format without -o.
-func formatChoices(formats []string) string {
-	var named []string
-	plain, diagram, table := false, false, false
-	for _, f := range formats {
-		switch f {
-		case "":
-			plain = true
-		case "svg":
-			diagram = true
-		case "wide":
-			table = true
-		}
-		if f != "" {
-			named = append(named, f)
-		}
+// printDocs prints several documents as a kubectl List.
+func (f *modelFlags) printDocs(w io.Writer, objs []runtime.Object) error {
+	return f.print.PrintList(w, objs...)
+}
+
+// toObject gives a document the shape kubectl's printers expect: a Kubernetes object with
+// metadata.name, so jsonpath and go-template expressions written for kubectl work on it.
+func toObject(doc any, name string) (*unstructured.Unstructured, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
 	}
-	out := named[0]
-	if len(named) > 1 {
-		out = strings.Join(named[:len(named)-1], ", ") + " or " + named[len(named)-1]
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(b); err != nil {
+		return nil, err
 	}
-	switch {
-	case plain && diagram:
-		out += "; without -o, the terminal drawing"
-	case plain && table:
-		out += "; without -o, a table per group"
-	case plain:
-		out += "; without -o, text grouped by API group"
+	if name != "" {
+		u.SetName(name)
 	}
-	return out
+	return u, nil
 }
 
 // style decides colour and width: the drawing narrows to a terminal under 80 columns and
@@ -99,24 +111,6 @@ func style(w io.Writer) render.Style {
 		}
 	}
 	return st
-}
-
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(w, string(b))
-	return err
-}
-
-func writeYAML(w io.Writer, v any) error {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
 }
 
 // writeGraph writes a diagram format; ok is false for formats that are not diagrams.

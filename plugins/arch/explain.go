@@ -1,7 +1,6 @@
 package arch
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -110,7 +109,7 @@ func (o *ExplainOptions) Complete(args []string) error {
 
 // Validate checks the output format and flag combinations.
 func (o *ExplainOptions) Validate() error {
-	return o.modelFlags.validate(diagramFormats)
+	return o.modelFlags.validate()
 }
 
 // Run explains the topic, or the whole cluster.
@@ -135,10 +134,10 @@ func (o *ExplainOptions) Run(cmd *cobra.Command) error {
 	}
 	switch {
 	case o.Topic == "":
-		return writeModel(o.Out, o.Output, m, true)
+		return writeModel(o.Out, &o.modelFlags, m, true)
 	case isEntry:
 		t := archpkg.ExplainTopic(m, entry)
-		return o.print(t, archpkg.TopicGraph(t), func() error { return archpkg.WriteTopic(o.Out, t, style(o.Out)) })
+		return o.print(t, t.Entry.Name, archpkg.TopicGraph(t), func() error { return archpkg.WriteTopic(o.Out, t, style(o.Out)) })
 	}
 	if o.Offline {
 		return exitcode.UsageError("%q is not a component or concept; resources need a cluster (drop --offline). Known topics: %s",
@@ -153,20 +152,24 @@ func (o *ExplainOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return exitcode.WithCode(exitcode.Usage, err)
 	}
-	return o.print(e, archpkg.ChainGraph(e), func() error { return archpkg.WriteResource(o.Out, e, o.Recursive, style(o.Out)) })
+	return o.print(e, resourceName(e.Resource), archpkg.ChainGraph(e), func() error { return archpkg.WriteResource(o.Out, e, o.Recursive, style(o.Out)) })
 }
 
-func (o *ExplainOptions) print(v any, g *render.Graph, text func() error) error {
-	switch o.Output {
-	case "json":
-		return writeJSON(o.Out, v)
-	case "yaml":
-		return writeYAML(o.Out, v)
-	case "":
+func (o *ExplainOptions) print(v any, name string, g *render.Graph, text func() error) error {
+	if o.Output == "" {
 		return text()
 	}
 	if ok, err := writeGraph(o.Out, o.Output, g); ok {
 		return err
 	}
-	return fmt.Errorf("unknown output format %q", o.Output)
+	return o.printDoc(o.Out, v, name)
+}
+
+// resourceName is how kubectl names a resource: plural.group, or the plural alone for the
+// core group.
+func resourceName(r archpkg.Resource) string {
+	if r.Group == "" {
+		return r.Name
+	}
+	return r.Name + "." + r.Group
 }

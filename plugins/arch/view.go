@@ -52,7 +52,7 @@ Mermaid and SVG for documents and pictures, or the model as JSON/YAML for script
 
 // Validate checks the output format.
 func (o *ViewOptions) Validate() error {
-	return o.modelFlags.validate(diagramFormats)
+	return o.modelFlags.validate()
 }
 
 // Run reads the model and draws it.
@@ -65,22 +65,32 @@ func (o *ViewOptions) Run(cmd *cobra.Command) error {
 		}
 		m = sess.Model
 	}
-	return writeModel(o.Out, o.Output, m, false)
+	return writeModel(o.Out, &o.modelFlags, m, false)
 }
 
 // writeModel prints the model in any format; explained adds the text under the diagram.
-func writeModel(w io.Writer, format string, m *archpkg.Model, explained bool) error {
-	switch format {
-	case "json":
-		return writeJSON(w, m)
-	case "yaml":
-		return writeYAML(w, m)
+func writeModel(w io.Writer, f *modelFlags, m *archpkg.Model, explained bool) error {
+	switch f.Output {
 	case "":
 		if explained {
 			return archpkg.WriteOverview(w, m, style(w))
 		}
 		return render.Boxes(w, m.Graph(), style(w))
 	}
-	_, err := writeGraph(w, format, m.Graph())
-	return err
+	if ok, err := writeGraph(w, f.Output, m.Graph()); ok {
+		return err
+	}
+	return f.printDoc(w, m, modelName(m))
+}
+
+// modelName names the architecture document after the kubeconfig context it was read
+// through, so -o name says which cluster it describes.
+func modelName(m *archpkg.Model) string {
+	switch {
+	case m.Offline:
+		return "offline"
+	case m.Cluster.Context != "":
+		return m.Cluster.Context
+	}
+	return "cluster"
 }

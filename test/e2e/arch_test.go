@@ -193,6 +193,21 @@ func TestArchExplainResources(t *testing.T) {
 	if !strings.Contains(out, "nodes") || strings.Contains(out, "\n  pods ") {
 		t.Errorf("api-resources --namespaced=false:\n%s", out)
 	}
+	// kubectl's printers, and kubectl's own -o name lines for api-resources and api-versions.
+	names := kubectl(t, "arch", "api-resources", "-o", "name", cache)
+	want := kubectl(t, "api-resources", "-o", "name")
+	for _, n := range []string{"pods", "deployments.apps", "customresourcedefinitions.apiextensions.k8s.io"} {
+		if !strings.Contains("\n"+names, "\n"+n+"\n") || !strings.Contains("\n"+want, "\n"+n+"\n") {
+			t.Errorf("api-resources -o name lacks %s:\n%s", n, names)
+		}
+	}
+	if got := kubectl(t, "arch", "api-versions", "-o", "jsonpath={.items[?(@.name==\"apps\")].preferredVersion}", cache); got != "v1" {
+		t.Errorf("api-versions -o jsonpath: %q", got)
+	}
+	ctx := strings.TrimSpace(kubectl(t, "config", "current-context"))
+	if got := kubectl(t, "arch", "explain", "-o", "go-template={{.kind}} {{.metadata.name}} {{len .nodes}}", cache); got != "Architecture "+ctx+" 1" {
+		t.Errorf("explain -o go-template: %q, want %q", got, "Architecture "+ctx+" 1")
+	}
 }
 
 func TestArchRestrictedUserGetsAPartialView(t *testing.T) {
