@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clipperhouse/displaywidth"
 	"github.com/mattn/go-runewidth"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-katib/plugins/internal/golden"
+	"github.com/kubectl-katib/plugins/pkg/analysis"
 	"github.com/kubectl-katib/plugins/pkg/experiment"
 	"github.com/kubectl-katib/plugins/pkg/runner"
 	"github.com/kubectl-katib/plugins/pkg/store"
@@ -252,5 +254,31 @@ func TestParametersReadTheSameEverywhere(t *testing.T) {
 	row := strings.Fields(strings.Split(table.String(), "\n")[1])
 	if strings.Join(row[3:8], " ") != "2.69041 0.512346 3 48 sgd" {
 		t.Errorf("table row %q:\n%s", row, table.String())
+	}
+}
+
+func TestImportanceBars(t *testing.T) {
+	doc := &analysis.ImportanceDoc{Experiment: "e", Metric: "accuracy", Trials: 40, Parameters: []analysis.ParameterImportance{
+		{Name: "lr", Importance: 0.7}, {Name: "a-very-long-parameter-name-that-goes-on-and-on", Importance: 0.2999}, {Name: "x", Importance: 0.0001}}}
+	var b strings.Builder
+	if err := ImportanceBars(&b, doc, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("got %d lines:\n%s", len(lines), b.String())
+	}
+	for _, l := range lines {
+		if w := displaywidth.String(l); w > 80 {
+			t.Errorf("line is %d columns: %q", w, l)
+		}
+	}
+	if !strings.HasSuffix(lines[2], " 70.0%") || !strings.HasSuffix(lines[4], "  0.0%") || !strings.Contains(lines[4], "▏") {
+		t.Errorf("bars:\n%s", b.String())
+	}
+	// The bars are proportional: 0.7 of the bar columns is about 2.33 times 0.3 of them.
+	long, mid := strings.Count(lines[2], "█"), strings.Count(lines[3], "█")
+	if long < 2*mid || long > 3*mid {
+		t.Errorf("bar lengths %d and %d are not proportional:\n%s", long, mid, b.String())
 	}
 }

@@ -103,7 +103,7 @@ func (o *APIOptions) Run(cmd *cobra.Command) error {
 			if name == "" {
 				name = "core"
 			}
-			obj, err := toObject(apiGroupDoc{APIVersion: archpkg.SchemaVersion, Kind: "APIGroup", APIGroup: g}, name)
+			obj, err := output.Document(apiGroupDoc{APIVersion: archpkg.SchemaVersion, Kind: "APIGroup", APIGroup: g}, name)
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package arch
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
@@ -71,7 +69,7 @@ func (f *modelFlags) human() bool { return f.print.IsHuman() }
 // printDoc prints one of the model's documents (it carries apiVersion and kind) with the
 // printer -o chose, named name for -o name and metadata.name.
 func (f *modelFlags) printDoc(w io.Writer, doc any, name string) error {
-	obj, err := toObject(doc, name)
+	obj, err := output.Document(doc, name)
 	if err != nil {
 		return err
 	}
@@ -81,23 +79,6 @@ func (f *modelFlags) printDoc(w io.Writer, doc any, name string) error {
 // printDocs prints several documents as a kubectl List.
 func (f *modelFlags) printDocs(w io.Writer, objs []runtime.Object) error {
 	return f.print.PrintList(w, objs...)
-}
-
-// toObject gives a document the shape kubectl's printers expect: a Kubernetes object with
-// metadata.name, so jsonpath and go-template expressions written for kubectl work on it.
-func toObject(doc any, name string) (*unstructured.Unstructured, error) {
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
-	}
-	u := &unstructured.Unstructured{}
-	if err := u.UnmarshalJSON(b); err != nil {
-		return nil, err
-	}
-	if name != "" {
-		u.SetName(name)
-	}
-	return u, nil
 }
 
 // style decides colour and width: the drawing narrows to a terminal under 80 columns and
