@@ -3,7 +3,6 @@ package katib
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/report"
-	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
@@ -102,13 +100,8 @@ func (o *CompareOptions) Complete(args []string) error {
 
 // Validate checks the names and -o before anything is read.
 func (o *CompareOptions) Validate() error {
-	if len(o.Names) == 0 {
-		return exitcode.UsageError("name the experiment to compare its trials, or several experiments to compare them side by side; 'kubectl katib get experiments' lists them")
-	}
-	for i, name := range o.Names {
-		if slices.Contains(o.Names[:i], name) {
-			return exitcode.UsageError("experiment %q is named twice: name each experiment once", name)
-		}
+	if err := validateNames(o.Names, "to compare its trials, or several experiments to compare them side by side"); err != nil {
+		return err
 	}
 	if o.Output != "" && !slices.Contains(compareFormats, o.Output) {
 		return exitcode.UsageError("unknown output format %q: allowed formats are %s", o.Output, strings.Join(compareFormats, ", "))
@@ -118,21 +111,9 @@ func (o *CompareOptions) Validate() error {
 
 // Run reads the experiments and prints their comparison.
 func (o *CompareOptions) Run(ctx context.Context) error {
-	c, err := clients(o.root)
+	states, _, err := loadStates(ctx, o.root, o.Names, false)
 	if err != nil {
 		return err
-	}
-	s := newStore(c, "")
-	var states []*store.State
-	for _, name := range o.Names {
-		st, err := s.Get(ctx, name, store.LoadOptions{})
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("experiment %q not found in namespace %q: 'kubectl katib get experiments -n %s' lists the experiments there", name, c.Namespace, c.Namespace)
-		}
-		if err != nil {
-			return explainAPIError(err, c, c.Namespace)
-		}
-		states = append(states, st)
 	}
 	now := time.Now()
 	doc, err := report.Compare(states, now)
