@@ -33,8 +33,12 @@ install: build ## Put both plugins (and kubectl's completion helpers) into INSTA
 test: test-unit test-e2e ## Unit tests, then end-to-end tests on the local cluster (started if needed)
 
 .PHONY: test-unit
-test-unit: ## Unit and golden-file tests (no cluster)
-	$(GO) test -count=1 ./...
+test-unit: test-deps ## Unit and golden-file tests (no cluster); the Optuna and Chromium comparisons must run, not skip
+	KATIB_REQUIRE_PYTHON=1 KATIB_REQUIRE_CHROMIUM=1 $(GO) test -count=1 ./...
+
+.PHONY: test-deps
+test-deps: ## Install Debian's Optuna, scikit-learn and Chromium when missing (the references of the analysis tests)
+	hack/deps.sh analysis
 
 .PHONY: golden
 golden: ## Rewrite golden files under testdata/ and pkg/arch/knowledge/knowledge.json from the current sources
