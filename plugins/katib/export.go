@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -105,7 +106,7 @@ func writeOut(out io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" {
 		return write(out)
 	}
-	f, err := os.CreateTemp(dirOf(path), ".kubectl-katib-*")
+	f, err := os.CreateTemp(filepath.Dir(path), ".kubectl-katib-*")
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
@@ -124,11 +125,4 @@ func writeOut(out io.Writer, path string, write func(io.Writer) error) error {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return nil
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, os.PathSeparator); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
 }
