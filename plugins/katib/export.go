@@ -60,7 +60,7 @@ Write it to a new file: a journal holds one study and must not be appended to an
   python3 -c 'import optuna; s = optuna.load_study(study_name="default/mnist-random",
     storage=optuna.storages.JournalStorage(optuna.storages.JournalFileStorage("study.log")));
     print(s.best_trial)'`,
-		Args:              cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1, "NAME"),
 		ValidArgsFunction: completeExperiments(root),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]

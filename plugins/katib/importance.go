@@ -53,7 +53,7 @@ work on the same document.`,
 
   # The most important parameter's name, for a script
   kubectl katib importance mnist-random -o jsonpath='{.parameters[0].name}'`,
-		Args:              cmdutil.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1, "NAME"),
 		ValidArgsFunction: completeExperiments(root),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
