@@ -10,6 +10,8 @@ import (
 
 	"github.com/clipperhouse/displaywidth"
 
+	"github.com/kubectl-katib/plugins/pkg/analysis"
+	"github.com/kubectl-katib/plugins/pkg/plot/textplot"
 	"github.com/kubectl-katib/plugins/pkg/runner"
 	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/pkg/suggest"
@@ -90,6 +92,9 @@ type Live struct {
 	// the lines it printed.
 	Width int
 	Now   func() time.Time
+	// Chart adds the optimisation history above the status lines once two trials have an
+	// objective.
+	Chart bool
 
 	mu        sync.Mutex
 	drawn     int
@@ -174,7 +179,11 @@ func (v *Live) draw(now time.Time) {
 	}
 	lines := []string{fmt.Sprintf("%s  %s  elapsed %s  trials %d/%s: %d running, %d pending, %d succeeded, %d failed, %d stopped",
 		st.Experiment.Name, st.Phase(), now.Sub(v.start).Round(time.Second), c.Total, max, c.Running, c.Pending, c.Succeeded, c.FailedLike(), c.EarlyStopped+c.Killed)}
-	if best := st.Best(); best != nil {
+	if st.MultiObjective() {
+		if names := st.FrontNames(); len(names) > 0 {
+			lines = append(lines, fmt.Sprintf("  Pareto front so far: %d trials (%s)", len(names), strings.Join(names, ", ")))
+		}
+	} else if best := st.Best(); best != nil {
 		lines = append(lines, fmt.Sprintf("  best so far: %s %s (%s)", best.Name, observed(st, *best), assignments(st, best)))
 	}
 	var running []string
@@ -185,7 +194,22 @@ func (v *Live) draw(now time.Time) {
 	}
 	sort.Strings(running)
 	lines = append(lines, running...)
-	for _, l := range lines {
+	if v.Chart && v.Width-1 >= textplot.MinWidth {
+		if e := analysis.FromState(st); len(e.History()) >= 2 {
+			var b strings.Builder
+			// The chart is drawn one column short of the width, for the reason given below.
+			if textplot.History(&b, e, chartOptions(v.Width-1, liveChartHeight, v.Color)) == nil {
+				chart := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+				lines = append(chart, lines...)
+			}
+		}
+	}
+	for i, l := range lines {
+		if v.Chart && i < len(lines)-len(running)-statusLines(st) {
+			// Chart lines already fit and may carry colour codes that cutting would break.
+			fmt.Fprintln(v.W, l)
+			continue
+		}
 		// One cell short of the width: a line that fills the last column makes some
 		// terminals wrap, and the redraw would then erase one line too few.
 		if v.Width > 1 {
@@ -195,4 +219,12 @@ func (v *Live) draw(now time.Time) {
 	}
 	v.drawn = len(lines)
 	v.lastDraw = now
+}
+
+// statusLines is how many status lines draw prints above the running trials.
+func statusLines(st *store.State) int {
+	if st.Best() != nil {
+		return 2
+	}
+	return 1
 }

@@ -139,7 +139,7 @@ func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clien
 	}
 	var live *report.Live
 	if output.IsTerminal(progress) {
-		live = &report.Live{W: progress, Color: output.Color(progress), Width: terminalWidth(progress)}
+		live = &report.Live{W: progress, Color: output.Color(progress), Width: terminalWidth(progress), Chart: true}
 		r.SetReporter(live)
 	} else {
 		r.SetReporter(&report.Lines{W: progress})
@@ -170,6 +170,11 @@ func runExperiment(ctx context.Context, root *cmdutil.RootOptions, c *kube.Clien
 		}
 		fmt.Fprintln(out)
 		report.Best(out, st)
+		if output.IsTerminal(out) {
+			if err := report.HistoryChart(out, st, terminalWidth(out), output.Color(out)); err != nil {
+				return err
+			}
+		}
 	} else if err := printFlags.PrintObjects(out, st.KatibExperiment()); err != nil {
 		return err
 	}

@@ -139,7 +139,10 @@ func (o *GetOptions) Run(ctx context.Context) error {
 	if o.Kind == "trials" {
 		st := states[0]
 		if o.PrintFlags.IsHuman() {
-			return report.Trials(out, st, wide, now)
+			if err := report.Trials(out, st, wide, now); err != nil || !output.IsTerminal(out) {
+				return err
+			}
+			return report.HistoryChart(out, st, terminalWidth(out), output.Color(out))
 		}
 		var objs []runtime.Object
 		for _, t := range st.KatibTrials() {
