@@ -282,3 +282,26 @@ func TestImportanceBars(t *testing.T) {
 		t.Errorf("bar lengths %d and %d are not proportional:\n%s", long, mid, b.String())
 	}
 }
+
+// With Chart, the live view draws the history above its status lines and erases exactly as
+// many lines as it drew, chart included.
+func TestLiveDrawsTheHistory(t *testing.T) {
+	var buf bytes.Buffer
+	st := fixture()
+	v := &Live{W: &buf, Width: 70, Chart: true, Now: func() time.Time { return t0 }}
+	v.Report(runner.Report{Kind: runner.TrialStarted, State: st, Trial: &st.Trials[3]})
+	first := buf.String()
+	if !strings.Contains(first, "Optimisation history of") {
+		t.Fatalf("no chart in the live view:\n%s", first)
+	}
+	drawn := strings.Count(first, "\n")
+	v.Stop()
+	if erased := strings.Count(buf.String()[len(first):], "\x1b[1A\x1b[2K"); erased != drawn {
+		t.Errorf("drew %d lines, erased %d", drawn, erased)
+	}
+	for _, line := range strings.Split(first, "\n") {
+		if cells(line) >= 70 {
+			t.Errorf("line wider than the terminal: %q", line)
+		}
+	}
+}
