@@ -119,6 +119,10 @@ bench-scale: build cluster-up images ## 500 one-line trials at parallel 25 via t
 bench-suggest: ## Search quality of the suggestion algorithms (regret table; BENCH_FLAGS=-quick for fewer seeds)
 	$(GO) run ./hack/bench-suggest $(BENCH_FLAGS)
 
+.PHONY: bench-pareto
+bench-pareto: ## Pareto search quality: hypervolume of nsga2 vs Optuna's NSGAIISampler on ZDT1 (BENCH_FLAGS=-seeds 5 for fewer)
+	$(GO) run ./hack/bench-pareto $(BENCH_FLAGS)
+
 .PHONY: bench-arch
 bench-arch: build ## Time kubectl arch explain cold and warm against kubectl api-resources cold on the local cluster
 	hack/bench-arch.sh

@@ -50,6 +50,7 @@ func SetDefaults(e *Experiment) {
 	if s.ResumePolicy == "" {
 		s.ResumePolicy = DefaultResumePolicy
 	}
+	setDefaultObjectiveStrategies(e)
 	setDefaultObjective(s.Objective)
 	setDefaultTrialTemplate(s.TrialTemplate)
 	s.MetricsCollectorSpec = defaultMetricsCollector(s.MetricsCollectorSpec)

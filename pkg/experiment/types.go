@@ -286,6 +286,9 @@ type ExperimentStatus struct {
 	TrialsRunning               int32                 `json:"trialsRunning,omitempty"`
 	TrialsEarlyStopped          int32                 `json:"trialsEarlyStopped,omitempty"`
 	TrialMetricsUnavailable     int32                 `json:"trialMetricsUnavailable,omitempty"`
+	// ParetoFront is not Katib's: for an experiment with several objectives
+	// (AnnotationObjectives) it names the succeeded trials that no other dominates.
+	ParetoFront []string `json:"paretoFront,omitempty"`
 }
 
 // OptimalTrial is the best trial so far.

@@ -32,9 +32,11 @@ const NearBest = 0.01
 
 // ComparisonDoc is the comparison of one or more experiments that share an objective.
 type ComparisonDoc struct {
-	APIVersion  string               `json:"apiVersion"`
-	Kind        string               `json:"kind"`
-	Objective   ComparedObjective    `json:"objective"`
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Objective  ComparedObjective `json:"objective"`
+	// Objectives lists every objective of multi-objective experiments, objective first.
+	Objectives  []ComparedObjective  `json:"objectives,omitempty"`
 	Experiments []ComparedExperiment `json:"experiments"`
 }
 
@@ -73,6 +75,23 @@ type ComparedExperiment struct {
 	DurationSeconds float64 `json:"durationSeconds"`
 	// Trials best first, only when a single experiment is compared.
 	Trials []ComparedTrial `json:"trials,omitempty"`
+	// ParetoFront, for an experiment with several objectives, lists the succeeded trials
+	// that no other dominates, in creation order.
+	ParetoFront []FrontTrial `json:"paretoFront,omitempty"`
+}
+
+// FrontTrial is a trial of the Pareto front with its value of every objective.
+type FrontTrial struct {
+	Name       string           `json:"name"`
+	Objectives []ObjectiveValue `json:"objectives"`
+	Parameters []NameValue      `json:"parameters"`
+}
+
+// ObjectiveValue is a trial's value of one objective, after the metric's strategy.
+type ObjectiveValue struct {
+	MetricName string  `json:"metricName"`
+	Type       string  `json:"type"`
+	Value      float64 `json:"value"`
 }
 
 // ComparedCounts tallies an experiment's trials by outcome.
@@ -89,8 +108,10 @@ type ComparedCounts struct {
 
 // ComparedTrial is one trial of a single compared experiment.
 type ComparedTrial struct {
-	Name            string      `json:"name"`
-	Best            bool        `json:"best"`
+	Name string `json:"name"`
+	Best bool   `json:"best"`
+	// OnParetoFront marks the trials of the Pareto front of a multi-objective experiment.
+	OnParetoFront   bool        `json:"onParetoFront,omitempty"`
 	State           string      `json:"state"`
 	Parameters      []NameValue `json:"parameters"`
 	Metrics         []NameValue `json:"metrics"`
@@ -115,6 +136,13 @@ func objectiveOf(st *store.State) string {
 	if o == nil {
 		return "no objective"
 	}
+	if st.MultiObjective() {
+		var parts []string
+		for _, obj := range st.Objectives() {
+			parts = append(parts, string(obj.Type)+" "+obj.MetricName)
+		}
+		return strings.Join(parts, ", ")
+	}
 	return string(o.Type) + " " + o.ObjectiveMetricName
 }
 
@@ -133,6 +161,11 @@ func Compare(states []*store.State, now time.Time) (*ComparisonDoc, error) {
 	doc := &ComparisonDoc{APIVersion: ComparisonAPIVersion, Kind: ComparisonKind}
 	if o := first.Experiment.Spec.Objective; o != nil {
 		doc.Objective = ComparedObjective{MetricName: o.ObjectiveMetricName, Type: string(o.Type)}
+	}
+	if first.MultiObjective() {
+		for _, obj := range first.Objectives() {
+			doc.Objectives = append(doc.Objectives, ComparedObjective{MetricName: obj.MetricName, Type: string(obj.Type)})
+		}
 	}
 	for _, st := range states {
 		e := comparedExperiment(st, now)
@@ -159,6 +192,17 @@ func comparedExperiment(st *store.State, now time.Time) ComparedExperiment {
 			e.BestParameters = append(e.BestParameters, NameValue{p, assignment(*best, p)})
 		}
 		e.TrialsToNearBest = trialsToNearBest(st, v)
+	}
+	objs := st.Objectives()
+	for _, t := range st.ParetoFront() {
+		ft := FrontTrial{Name: t.Name, Parameters: []NameValue{}}
+		for i, o := range objs {
+			ft.Objectives = append(ft.Objectives, ObjectiveValue{MetricName: o.MetricName, Type: string(o.Type), Value: t.Objectives[i]})
+		}
+		for _, p := range e.ParameterNames {
+			ft.Parameters = append(ft.Parameters, NameValue{p, assignment(*t, p)})
+		}
+		e.ParetoFront = append(e.ParetoFront, ft)
 	}
 	start := st.Status.StartTime
 	if start == nil && !st.Experiment.CreationTimestamp.IsZero() {
@@ -197,9 +241,10 @@ func trialsToNearBest(st *store.State, best float64) *int {
 func comparedTrials(st *store.State, now time.Time) []ComparedTrial {
 	params, metrics := paramNames(st), metricNames(st)
 	best := st.Best()
+	front := frontSet(st)
 	var out []ComparedTrial
-	for _, t := range st.Ranked() {
-		row := ComparedTrial{Name: t.Name, Best: best != nil && t.Name == best.Name, State: string(t.State),
+	for _, t := range rankedForShow(st, front) {
+		row := ComparedTrial{Name: t.Name, Best: best != nil && t.Name == best.Name, OnParetoFront: front[t.Name], State: string(t.State),
 			Parameters: []NameValue{}, Metrics: []NameValue{}}
 		for _, p := range params {
 			row.Parameters = append(row.Parameters, NameValue{p, assignment(t, p)})

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/kubectl-katib/plugins/pkg/experiment"
+	"github.com/kubectl-katib/plugins/pkg/metrics"
 	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/store"
 )
@@ -125,7 +126,8 @@ func trialDuration(t store.TrialRecord, now time.Time) string {
 }
 
 // Comparison writes every trial best first, parameters as columns, the objective and the
-// additional metrics, state and duration; the best trial is marked with '*'.
+// additional metrics, state and duration; the best trial is marked with '*'. With several
+// objectives the trials of the Pareto front are marked and come first instead.
 //
 // width is the terminal's, 0 for no limit. A row that wraps no longer reads as one trial,
 // so a table wider than the terminal gives up its least useful parts first: the message
@@ -144,9 +146,10 @@ func Comparison(w io.Writer, st *store.State, wide bool, width int, now time.Tim
 	}
 	tb := output.NewTable(headers...)
 	best := st.Best()
-	for _, t := range st.Ranked() {
+	front := frontSet(st)
+	for _, t := range rankedForShow(st, front) {
 		mark := ""
-		if best != nil && t.Name == best.Name {
+		if (front == nil && best != nil && t.Name == best.Name) || front[t.Name] {
 			mark = "*"
 		}
 		row := []string{mark, t.Name, string(t.State)}
@@ -222,8 +225,95 @@ func firstLine(s string) string {
 	return s
 }
 
-// Best writes the best trial and its parameters as YAML, ready to paste into a config.
+// frontSet names the trials of the Pareto front; nil for a single objective.
+func frontSet(st *store.State) map[string]bool {
+	if !st.MultiObjective() {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, t := range st.ParetoFront() {
+		set[t.Name] = true
+	}
+	return set
+}
+
+// rankedForShow is Ranked, with the Pareto front's trials moved first when there is one.
+func rankedForShow(st *store.State, front map[string]bool) []store.TrialRecord {
+	ranked := st.Ranked()
+	if front == nil {
+		return ranked
+	}
+	out := make([]store.TrialRecord, 0, len(ranked))
+	for _, on := range []bool{true, false} {
+		for _, t := range ranked {
+			if front[t.Name] == on {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// describeObjectives writes the objectives as people say them: "accuracy (maximize),
+// train_seconds (minimize)".
+func describeObjectives(objs []experiment.Objective) string {
+	parts := make([]string, len(objs))
+	for i, o := range objs {
+		parts[i] = fmt.Sprintf("%s (%s)", o.MetricName, o.Type)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ParetoFront writes the trials of a multi-objective experiment's Pareto front: every
+// objective's value, then the parameters, best first on the first objective.
+func ParetoFront(w io.Writer, st *store.State, wide bool) error {
+	objs := st.Objectives()
+	front := st.ParetoFront()
+	if len(front) == 0 {
+		_, err := fmt.Fprintf(w, "No trial reported every objective (%s), so there is no Pareto front yet.\n", describeObjectives(objs))
+		return err
+	}
+	sort.SliceStable(front, func(i, j int) bool {
+		a, b := front[i].Objectives[0], front[j].Objectives[0]
+		if objs[0].Type == experiment.ObjectiveTypeMaximize {
+			return a > b
+		}
+		return a < b
+	})
+	plural := "s are"
+	if len(front) == 1 {
+		plural = " is"
+	}
+	if _, err := fmt.Fprintf(w, "Pareto front: %d trial%s dominated by no other on %s\n", len(front), plural, describeObjectives(objs)); err != nil {
+		return err
+	}
+	params := paramNames(st)
+	headers := []string{"trial"}
+	for _, o := range objs {
+		headers = append(headers, o.MetricName)
+	}
+	tb := output.NewTable(append(headers, params...)...)
+	for _, t := range front {
+		row := []string{t.Name}
+		for _, v := range t.Objectives {
+			row = append(row, metrics.FormatValue(v))
+		}
+		for _, p := range params {
+			row = append(row, shownParam(st, p, assignment(*t, p), wide))
+		}
+		tb.Append(row...)
+	}
+	return tb.Render(w)
+}
+
+// Best writes the best trial and its parameters as YAML, ready to paste into a config. An
+// experiment with several objectives has no single best trial: its Pareto front is written
+// instead.
 func Best(w io.Writer, st *store.State) {
+	if st.MultiObjective() {
+		_ = ParetoFront(w, st, false)
+		return
+	}
 	best := st.Best()
 	if best == nil {
 		fmt.Fprintln(w, "No trial produced the objective metric.")
@@ -268,6 +358,19 @@ func experiments(w io.Writer, states []*store.State, wide, namespaces bool, now 
 				bestName = best.Name
 			}
 		}
+		if st.MultiObjective() {
+			// No single trial is the best: the column says how many make up the front.
+			var parts []string
+			for _, o := range st.Objectives() {
+				parts = append(parts, string(o.Type)+" "+o.MetricName)
+			}
+			objective = strings.Join(parts, ", ")
+			names := st.FrontNames()
+			bestValue, bestName = "", strings.Join(names, ",")
+			if len(names) > 0 {
+				bestValue = fmt.Sprintf("front of %d", len(names))
+			}
+		}
 		max := "?"
 		if m := st.Experiment.Spec.MaxTrialCount; m != nil {
 			max = strconv.Itoa(int(*m))
@@ -294,10 +397,16 @@ func experiments(w io.Writer, states []*store.State, wide, namespaces bool, now 
 	return tb.Render(w)
 }
 
-// Trials writes one row per trial in creation order.
+// Trials writes one row per trial in creation order. With several objectives a FRONT
+// column marks the trials of the Pareto front with '*'.
 func Trials(w io.Writer, st *store.State, wide bool, now time.Time) error {
 	params, metrics := paramNames(st), metricNames(st)
-	headers := append([]string{"name", "state"}, params...)
+	front := frontSet(st)
+	headers := []string{"name", "state"}
+	if front != nil {
+		headers = append(headers, "front")
+	}
+	headers = append(headers, params...)
 	headers = append(headers, metrics...)
 	headers = append(headers, "duration")
 	if wide {
@@ -311,6 +420,13 @@ func Trials(w io.Writer, st *store.State, wide bool, now time.Time) error {
 	})
 	for _, t := range trials {
 		row := []string{t.Name, string(t.State)}
+		if front != nil {
+			mark := ""
+			if front[t.Name] {
+				mark = "*"
+			}
+			row = append(row, mark)
+		}
 		for _, p := range params {
 			row = append(row, shownParam(st, p, assignment(t, p), wide))
 		}

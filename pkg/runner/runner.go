@@ -195,9 +195,12 @@ type Runner struct {
 	// deletes are finished trials' workloads waiting to be removed in one request.
 	deletes []string
 	// unsaved are trials that ended and wait for their record to be written.
-	unsaved   []unsavedRecord
-	exhausted bool
-	noMetrics bool
+	unsaved []unsavedRecord
+	// frontUnsaved is set when a recorded trial changed the Pareto front, which the
+	// experiment's status then needs to show.
+	frontUnsaved bool
+	exhausted    bool
+	noMetrics    bool
 	// health tracks whether the API server answers.
 	health health
 }
@@ -205,7 +208,7 @@ type Runner struct {
 // New prepares a runner for a stored experiment (new or resumed).
 func New(cfg Config, st *store.State) (*Runner, error) {
 	exp := st.Experiment
-	algo, err := suggest.New(&exp.Spec)
+	algo, err := suggest.NewForObjectives(&exp.Spec, experiment.Objectives(exp))
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +315,7 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		r.st.Status.StartTime = r.now()
 	}
 	r.st.Status.Client = r.id
+	r.st.UpdateFront()
 	r.st.SetCondition(experiment.ExperimentRunning, "ExperimentRunning", "Experiment is running", *r.now())
 	if err := r.saveExperiment(ctx); err != nil {
 		return Failed, err
@@ -329,6 +333,9 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		// Trials that ended are recorded even when the next could not be created.
 		if ferr := r.flushRecords(ctx); err == nil {
 			err = ferr
+		}
+		if err == nil && r.frontUnsaved {
+			err = r.saveExperiment(ctx)
 		}
 		if err != nil {
 			return r.failedOrInterrupted(ctx, err)
@@ -438,7 +445,9 @@ func (r *Runner) adopt(ctx context.Context) error {
 func (r *Runner) ended() (Outcome, string, string, bool) {
 	spec := r.st.Experiment.Spec
 	c := r.st.Counts()
-	if obj := spec.Objective; obj != nil && obj.Goal != nil {
+	// With several objectives no single value is the answer, so the goal ends nothing
+	// (validation says so).
+	if obj := spec.Objective; obj != nil && obj.Goal != nil && !r.st.MultiObjective() {
 		if best := r.st.Best(); best != nil && best.Objective != nil {
 			v, goal := *best.Objective, *obj.Goal
 			if (r.st.Maximize() && v >= goal) || (!r.st.Maximize() && v <= goal) {
@@ -591,7 +600,7 @@ func (r *Runner) armTimeout(name string) {
 func (r *Runner) history() []suggest.Trial {
 	out := make([]suggest.Trial, 0, len(r.st.Trials))
 	for _, t := range r.st.Trials {
-		h := suggest.Trial{Name: t.Name, Assignments: t.Assignments, Labels: t.Labels, State: t.State, Objective: t.Objective, Reports: t.Reports}
+		h := suggest.Trial{Name: t.Name, Assignments: t.Assignments, Labels: t.Labels, State: t.State, Objective: t.Objective, Objectives: t.Objectives, Reports: t.Reports}
 		if c := r.collectors[t.Name]; c != nil && !t.State.Finished() {
 			h.Reports = c.Reports()
 		}
@@ -666,7 +675,34 @@ func (r *Runner) record(t *store.TrialRecord, c *metrics.Collector) {
 	if v, ok := c.Objective(); ok {
 		t.Objective = &v
 	}
+	t.Objectives = nil
+	if objs := r.st.Objectives(); len(objs) > 1 {
+		values := make([]float64, 0, len(objs))
+		for _, o := range objs {
+			v, ok := c.Value(o.MetricName)
+			if !ok {
+				values = nil
+				break
+			}
+			values = append(values, v)
+		}
+		t.Objectives = values
+	}
 	t.Reports, t.ReportStride = c.Reports(), 1
+}
+
+// missingObjectives names the objectives a trial never reported: the objective metric, and
+// for a multi-objective experiment every other objective.
+func (r *Runner) missingObjectives(c *metrics.Collector) []string {
+	var missing []string
+	for _, o := range r.st.Objectives() {
+		if c == nil {
+			missing = append(missing, o.MetricName)
+		} else if _, ok := c.Value(o.MetricName); !ok {
+			missing = append(missing, o.MetricName)
+		}
+	}
+	return missing
 }
 
 func (r *Runner) complete(ctx context.Context, t *store.TrialRecord, ev trial.Event) error {
@@ -693,10 +729,15 @@ func (r *Runner) complete(ctx context.Context, t *store.TrialRecord, ev trial.Ev
 			msg += "; last log lines:\n" + tail
 		}
 		return r.settle(ctx, t, suggest.StateFailed, "TrialFailed", msg)
-	case t.Objective == nil && !r.noMetrics:
+	case (t.Objective == nil || (r.st.MultiObjective() && t.Objectives == nil)) && !r.noMetrics:
 		name := r.st.Experiment.Spec.Objective.ObjectiveMetricName
 		msg := fmt.Sprintf("the objective metric %q never appeared in the log of container %q; lines were matched with %s",
 			name, r.st.Experiment.Spec.TrialTemplate.PrimaryContainerName, r.parser.Describe())
+		if missing := r.missingObjectives(c); t.Objective != nil && len(missing) > 0 {
+			// The first objective was there: say which of the others were not.
+			msg = fmt.Sprintf("the objective metric(s) %q never appeared in the log of container %q, so the trial has no value on every objective; lines were matched with %s",
+				missing, r.st.Experiment.Spec.TrialTemplate.PrimaryContainerName, r.parser.Describe())
+		}
 		if p := c.Partial(); p != "" {
 			msg += fmt.Sprintf("; the log ends with %q and no line end, which is not read as a metric (it may have been cut short): end every metrics line with a newline", p)
 		}
@@ -732,6 +773,9 @@ func (r *Runner) settle(ctx context.Context, t *store.TrialRecord, state suggest
 	delete(r.collectors, t.Name)
 	if t.Observation == nil && t.Objective != nil {
 		t.Objective = nil
+	}
+	if t.Observation == nil {
+		t.Objectives = nil
 	}
 	var logTail *string
 	if c != nil {
@@ -778,6 +822,9 @@ func (r *Runner) flushRecords(ctx context.Context) error {
 				r.deleteWorkload(ctx, u.previousKept)
 			}
 		}
+	}
+	if r.st.UpdateFront() {
+		r.frontUnsaved = true
 	}
 	return nil
 }
@@ -875,6 +922,8 @@ func (r *Runner) saveTrial(ctx context.Context, t *store.TrialRecord, logTail *s
 }
 
 func (r *Runner) saveExperiment(ctx context.Context) error {
+	r.st.UpdateFront()
+	r.frontUnsaved = false
 	err := r.retry(context.WithoutCancel(ctx), func(ctx context.Context) error { return r.store.SaveExperiment(ctx, r.st) })
 	return r.saveError(err, "saving the experiment")
 }

@@ -189,6 +189,9 @@ func (s *State) KatibExperiment() *experiment.Experiment {
 	st.TrialsPending, st.TrialsRunning = int32(c.Pending), int32(c.Running)
 	st.TrialsEarlyStopped, st.TrialMetricsUnavailable = int32(c.EarlyStopped), int32(c.MetricsUnavailable)
 	st.CurrentOptimalTrial = experiment.OptimalTrial{ParameterAssignments: []experiment.ParameterAssignment{}, Observation: experiment.Observation{Metrics: []experiment.Metric{}}}
+	// The front is computed from the records rather than read from Status, so it is current
+	// even when the client that drove the experiment stopped before saving it.
+	st.ParetoFront = s.FrontNames()
 	if best := s.Best(); best != nil {
 		st.CurrentOptimalTrial.BestTrialName = best.Name
 		st.CurrentOptimalTrial.ParameterAssignments = best.Assignments

@@ -86,17 +86,21 @@ type TrialRecord struct {
 	// Index numbers the trials of an experiment from 0 in the order they were asked for; the
 	// trial's name derives from it (TrialName), so two clients driving one experiment try to
 	// create the same trial and one of them notices.
-	Index          int                              `json:"index"`
-	Assignments    []experiment.ParameterAssignment `json:"parameterAssignments"`
-	Labels         map[string]string                `json:"labels,omitempty"`
-	State          suggest.TrialState               `json:"state"`
-	Reason         string                           `json:"reason,omitempty"`
-	Message        string                           `json:"message,omitempty"`
-	Observation    *experiment.Observation          `json:"observation,omitempty"`
-	Objective      *float64                         `json:"objective,omitempty"`
-	CreationTime   *metav1.Time                     `json:"creationTime,omitempty"`
-	StartTime      *metav1.Time                     `json:"startTime,omitempty"`
-	CompletionTime *metav1.Time                     `json:"completionTime,omitempty"`
+	Index       int                              `json:"index"`
+	Assignments []experiment.ParameterAssignment `json:"parameterAssignments"`
+	Labels      map[string]string                `json:"labels,omitempty"`
+	State       suggest.TrialState               `json:"state"`
+	Reason      string                           `json:"reason,omitempty"`
+	Message     string                           `json:"message,omitempty"`
+	Observation *experiment.Observation          `json:"observation,omitempty"`
+	Objective   *float64                         `json:"objective,omitempty"`
+	// Objectives are the values of every objective of a multi-objective experiment, in the
+	// order of experiment.Objectives; absent for a single objective and when any value is
+	// missing.
+	Objectives     []float64    `json:"objectives,omitempty"`
+	CreationTime   *metav1.Time `json:"creationTime,omitempty"`
+	StartTime      *metav1.Time `json:"startTime,omitempty"`
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
 	// Reports is the objective's observation log (see ObservationLog); kept in the record's
 	// data, not in its annotation, and read only when asked for.
 	Reports []float64 `json:"-"`
@@ -121,6 +125,9 @@ type Status struct {
 	CompletionTime *metav1.Time                     `json:"completionTime,omitempty"`
 	// Client identifies the client that last started driving the experiment.
 	Client string `json:"client,omitempty"`
+	// ParetoFront names the succeeded trials no other dominates, for an experiment with
+	// several objectives, in creation order; rewritten when a finished trial changes it.
+	ParetoFront []string `json:"paretoFront,omitempty"`
 }
 
 // State is an experiment as stored.

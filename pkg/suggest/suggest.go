@@ -54,6 +54,10 @@ type Trial struct {
 	State  TrialState
 	// Objective is the trial's objective value after the metric strategy, nil when unknown.
 	Objective *float64
+	// Objectives are the values of every objective of a multi-objective experiment, in the
+	// order the experiment lists them (Objectives[0] is Objective); nil when any is unknown
+	// or the experiment has a single objective.
+	Objectives []float64
 	// Reports are the objective metric's values in the order the trial printed them
 	// (one per step), for early stopping and multi-fidelity algorithms.
 	Reports []float64
@@ -86,16 +90,63 @@ type Factory func(spec *experiment.ExperimentSpec) (Algorithm, error)
 // spec.parallelTrialCount) when a setting's rule concerns them.
 type SettingsValidator func(spec *experiment.ExperimentSpec, path *field.Path) field.ErrorList
 
+// MultiObjectiveFactory builds an algorithm that searches for the Pareto front of the given
+// objectives (the spec's objective first).
+type MultiObjectiveFactory func(spec *experiment.ExperimentSpec, objectives []experiment.Objective) (Algorithm, error)
+
 type registration struct {
 	factory  Factory
 	validate SettingsValidator
+	// multi builds the algorithm when it handles several objectives itself.
+	multi MultiObjectiveFactory
 }
+
+// ignoresObjectives are the algorithms whose suggestions never depend on the trials'
+// values, so they run a multi-objective experiment as they run any other.
+var ignoresObjectives = map[string]bool{"random": true, "sobol": true, "grid": true}
 
 var registry = map[string]registration{}
 
 // Register makes an algorithm available under Katib's name. validate may be nil.
 func Register(name string, factory Factory, validate SettingsValidator) {
 	registry[name] = registration{factory: factory, validate: validate}
+}
+
+// RegisterMultiObjective makes an algorithm that optimises several objectives available
+// under name; with a single objective it gets the spec's objective alone.
+func RegisterMultiObjective(name string, factory MultiObjectiveFactory, validate SettingsValidator) {
+	registry[name] = registration{
+		factory: func(spec *experiment.ExperimentSpec) (Algorithm, error) {
+			return factory(spec, specObjective(spec))
+		},
+		validate: validate, multi: factory,
+	}
+}
+
+func specObjective(spec *experiment.ExperimentSpec) []experiment.Objective {
+	if spec.Objective == nil {
+		return nil
+	}
+	return []experiment.Objective{{MetricName: spec.Objective.ObjectiveMetricName, Type: spec.Objective.Type}}
+}
+
+// HandlesObjectives reports whether the named algorithm can run an experiment with several
+// objectives: it searches for their Pareto front (nsga2) or ignores the values (random, sobol,
+// grid).
+func HandlesObjectives(name string) bool {
+	r, ok := registry[name]
+	return ok && (r.multi != nil || ignoresObjectives[name])
+}
+
+// MultiObjectiveNames lists the algorithms HandlesObjectives accepts, sorted.
+func MultiObjectiveNames() []string {
+	var names []string
+	for _, n := range Names() {
+		if HandlesObjectives(n) {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 // Names lists the algorithms that run client-side, sorted.
@@ -121,6 +172,27 @@ func New(spec *experiment.ExperimentSpec) (Algorithm, error) {
 		return nil, fmt.Errorf("algorithm %q is not available client-side (available: %v)", spec.Algorithm.AlgorithmName, Names())
 	}
 	return r.factory(spec)
+}
+
+// NewForObjectives builds the algorithm the spec names for an experiment with the given
+// objectives (experiment.Objectives). An algorithm that optimises one objective gets the
+// spec's; one that HandlesObjectives gets them all.
+func NewForObjectives(spec *experiment.ExperimentSpec, objectives []experiment.Objective) (Algorithm, error) {
+	if len(objectives) < 2 {
+		return New(spec)
+	}
+	if spec.Algorithm == nil {
+		return nil, fmt.Errorf("spec.algorithm is missing")
+	}
+	name := spec.Algorithm.AlgorithmName
+	r, ok := registry[name]
+	switch {
+	case ok && r.multi != nil:
+		return r.multi(spec, objectives)
+	case ok && ignoresObjectives[name]:
+		return r.factory(spec)
+	}
+	return nil, fmt.Errorf("algorithm %q optimises a single objective; with %d objectives use one of %v", name, len(objectives), MultiObjectiveNames())
 }
 
 // ValidateSettings runs the named algorithm's settings validation.

@@ -36,7 +36,9 @@ func NewCmdCompare(root *cmdutil.RootOptions) *cobra.Command {
 		Long: `Compare the trials of one experiment, or several experiments that optimise the same metric.
 
 One experiment: every trial, best first, with its parameters, its metrics (the objective
-first), its state and how long it took; '*' marks the best trial.
+first), its state and how long it took; '*' marks the best trial. With several objectives
+(the kubectl-katib.io/objectives annotation) '*' marks the trials of the Pareto front, which
+come first.
 
 Several experiments: one row each, side by side: the best value, the trial that reached it
 and its parameters, the counts of trials that succeeded, failed (including those that never
@@ -61,7 +63,11 @@ named under it); piped, it is printed whole. Doubles show six significant digits
                        killed, running}, startTime, completionTime, durationSeconds
   experiments[].trials[]  for one experiment only, best first: name, best, state,
                        parameters[] and metrics[] {name, value}, creationTime,
-                       completionTime, durationSeconds
+                       completionTime, durationSeconds; onParetoFront with several
+                       objectives
+  objectives[]         with several objectives: {metricName, type}, objective first
+  experiments[].paretoFront[]  with several objectives, the trials no other dominates:
+                       name, objectives[] {metricName, type, value}, parameters[]
 Fields are only ever added to this structure, never renamed or removed.
 
 -o csv prints a header row, then one row per trial (best first) for one experiment, or one

@@ -50,7 +50,12 @@ parameterAssignments and observation metrics (min, max, latest). Several objects
 List, as kubectl does.
 
 -A (--all-namespaces) lists the experiments of every namespace, with a NAMESPACE column first;
-it takes no names, as in kubectl.`,
+it takes no names, as in kubectl.
+
+An experiment with several objectives (the kubectl-katib.io/objectives annotation) has no
+single best trial: BEST says how many trials make up its Pareto front, 'get experiment NAME'
+prints the front's trials with every objective under the table, 'get trials' marks them in a
+FRONT column, and -o json|yaml lists them in status.paretoFront.`,
 		Example: `  # All experiments in the namespace
   kubectl katib get experiments -n ml
 
@@ -64,7 +69,10 @@ it takes no names, as in kubectl.`,
   kubectl katib get experiment random -o jsonpath='{.status.currentOptimalTrial.bestTrialName}'
 
   # Every trial of an experiment, with its parameters and metrics
-  kubectl katib get trials random -o wide`,
+  kubectl katib get trials random -o wide
+
+  # The Pareto front of a multi-objective experiment
+  kubectl katib get experiment nsga2 -o jsonpath='{.status.paretoFront}'`,
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			if len(args) == 0 {
 				return []string{"experiments", "trials"}, cobra.ShellCompDirectiveNoFileComp
@@ -162,7 +170,23 @@ func (o *GetOptions) Run(ctx context.Context) error {
 		if o.AllNamespaces {
 			return report.ExperimentsAllNamespaces(out, states, wide, now)
 		}
-		return report.Experiments(out, states, wide, now)
+		if err := report.Experiments(out, states, wide, now); err != nil {
+			return err
+		}
+		// Named experiments with several objectives show their front, which stands in for
+		// the best trial a table cell can hold.
+		if len(o.Names) > 0 {
+			for _, st := range states {
+				if !st.MultiObjective() {
+					continue
+				}
+				fmt.Fprintf(out, "\n%s: ", st.Experiment.Name)
+				if err := report.ParetoFront(out, st, wide); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
 	var objs []runtime.Object
 	for _, st := range states {

@@ -57,6 +57,14 @@ If the API server cannot be reached, the run waits and retries (log streams are 
 they broke, so no metric is lost or counted twice); past --outage-timeout it exits with code 1
 and 'resume' continues.
 
+Several objectives: list them in the annotation kubectl-katib.io/objectives, e.g.
+"accuracy:maximize,train_seconds:minimize", spec.objective's first and every one collected
+(objectiveMetricName or additionalMetricNames), and use algorithm nsga2 (or random, sobol or
+grid). Each trial then records a value per objective (each metric's strategy; latest for the
+added ones unless metricStrategies says otherwise), a trial missing any of them counts as
+MetricsUnavailable, spec.objective.goal is ignored, and the run ends with the Pareto front:
+the succeeded trials no other beats on every objective.
+
 The namespace is -n when given, else the file's metadata.namespace, else the kubeconfig's.
 Ctrl-C saves the state and exits with code 130: running trials are adopted by 'resume'
 (or deleted with --cleanup). Exit codes: 0 the experiment succeeded, 1 it failed, 2 the file or

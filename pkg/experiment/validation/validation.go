@@ -72,6 +72,7 @@ func Validate(e *experiment.Experiment) field.ErrorList {
 	errs = append(errs, validateName(e)...)
 	errs = append(errs, validateCounts(&e.Spec)...)
 	errs = append(errs, validateObjective(e.Spec.Objective)...)
+	errs = append(errs, validateObjectives(e)...)
 	errs = append(errs, validateAlgorithm(&e.Spec)...)
 	errs = append(errs, validateEarlyStopping(&e.Spec)...)
 	errs = append(errs, validateResumePolicy(e.Spec.ResumePolicy)...)
@@ -199,6 +200,61 @@ func validateObjective(obj *experiment.ObjectiveSpec) field.ErrorList {
 		default:
 			errs = append(errs, field.NotSupported(p.Child("value"), string(st.Value), []string{"min", "max", "latest"}))
 		}
+	}
+	return errs
+}
+
+// validateObjectives checks the objectives annotation of a multi-objective experiment. The
+// spec's objective must come first, with the same direction: it stays the objective Katib
+// and every single-objective view (currentOptimalTrial, the best trial) use, and the
+// annotation only adds to it. Every objective must be collected, so it must be the
+// objective metric or one of additionalMetricNames.
+func validateObjectives(e *experiment.Experiment) field.ErrorList {
+	value, ok := e.Annotations[experiment.AnnotationObjectives]
+	if !ok {
+		return nil
+	}
+	p := experiment.ObjectivesPath
+	objs, errs := experiment.ParseObjectives(value)
+	if len(errs) > 0 {
+		return errs
+	}
+	obj := e.Spec.Objective
+	if obj == nil || obj.ObjectiveMetricName == "" {
+		// validateObjective reports the missing objective.
+		return nil
+	}
+	if len(objs) < 2 {
+		errs = append(errs, field.Invalid(p, value, "lists a single objective; list at least two, the first being spec.objective's, or remove the annotation"))
+	}
+	if first := objs[0]; first.MetricName != obj.ObjectiveMetricName || first.Type != obj.Type {
+		errs = append(errs, field.Invalid(p, value, fmt.Sprintf("the first objective must be spec.objective's, %s:%s; the annotation adds objectives to it",
+			obj.ObjectiveMetricName, obj.Type)))
+	}
+	collected := map[string]bool{obj.ObjectiveMetricName: true}
+	for _, n := range obj.AdditionalMetricNames {
+		collected[n] = true
+	}
+	for _, o := range objs {
+		if !collected[o.MetricName] {
+			errs = append(errs, field.Invalid(p, value, fmt.Sprintf("metric %q is not collected: add it to spec.objective.additionalMetricNames", o.MetricName)))
+		}
+	}
+	if len(objs) < 2 {
+		return errs
+	}
+	if a := e.Spec.Algorithm; a != nil && a.AlgorithmName != "" && suggest.Known(a.AlgorithmName) && !suggest.HandlesObjectives(a.AlgorithmName) {
+		errs = append(errs, notSupported(algorithmPath.Child("algorithmName"), a.AlgorithmName, fmt.Sprintf(
+			"%s optimises a single objective, and %s lists %d; use nsga2, which searches for their Pareto front, or random (also sobol or grid), which ignore the values",
+			a.AlgorithmName, p, len(objs))))
+	}
+	if es := e.Spec.EarlyStopping; es != nil && es.AlgorithmName != "" {
+		errs = append(errs, field.Forbidden(earlyStoppingPath, fmt.Sprintf(
+			"early stopping compares trials on one objective and cannot run with the %d objectives of %s; remove spec.earlyStopping", len(objs), p)))
+	}
+	if !CollectsMetrics(e) {
+		errs = append(errs, field.Invalid(metricsCollectorPath.Child("collector", "kind"), string(experiment.NoneCollector),
+			fmt.Sprintf("collects no metric, so the objectives of %s cannot be read; use StdOut", p)))
 	}
 	return errs
 }
@@ -673,6 +729,11 @@ func Notes(e *experiment.Experiment) []string {
 					notes = append(notes, fmt.Sprintf("spec.trialTemplate.trialSpec: %s; the API server will drop or reject such fields, check their spelling", strings.TrimPrefix(err.Error(), "strict decoding error: ")))
 				}
 			}
+		}
+	}
+	if objs := experiment.Objectives(e); len(objs) > 1 {
+		if obj := e.Spec.Objective; obj != nil && obj.Goal != nil {
+			notes = append(notes, fmt.Sprintf("spec.objective.goal: ignored: with several objectives (%s) no single value ends the search, so the experiment runs until maxTrialCount", experiment.ObjectivesPath))
 		}
 	}
 	if !CollectsMetrics(e) {
