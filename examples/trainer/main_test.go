@@ -175,3 +175,33 @@ func TestDivergenceExitsThree(t *testing.T) {
 		t.Fatalf("stdout %q, stderr %q", out.String(), errOut.String())
 	}
 }
+
+func TestTrainSecondsLine(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"--data-dir", mnistDir(t), "--num-train=640", "--num-test=100", "--epochs=2", "--seed=3", "--train-seconds"}
+	if code := run(args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	seconds := regexp.MustCompile(`^train_seconds=(\d+\.\d{4})$`)
+	if len(lines) != 4 {
+		t.Fatalf("want an epoch line and a train_seconds line per epoch, got:\n%s", out.String())
+	}
+	for i, line := range lines {
+		re := katibLine
+		if i%2 == 1 {
+			re = seconds
+		}
+		if !re.MatchString(line) {
+			t.Fatalf("line %d %q does not match %s", i, line, re)
+		}
+	}
+	// The epoch lines are those of a run without the flag: it only adds lines.
+	var plain bytes.Buffer
+	if code := run(args[:len(args)-1], &plain, &errOut); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
+	}
+	if want := strings.Join([]string{lines[0], lines[2]}, "\n") + "\n"; plain.String() != want {
+		t.Fatalf("without --train-seconds:\n%s\nwith it, the epoch lines:\n%s", plain.String(), want)
+	}
+}

@@ -78,6 +78,9 @@ func TestObjectivesRules(t *testing.T) {
 	if !strings.Contains(notes, "spec.objective.goal: ignored") {
 		t.Errorf("notes %q", notes)
 	}
+	if !strings.Contains(notes, "spec.maxTrialCount: 6 trials fit in nsga2's first generation (population_size 50)") {
+		t.Errorf("notes %q", notes)
+	}
 	if notes := strings.Join(Notes(load(t, "valid.yaml")), "\n"); strings.Contains(notes, "goal") {
 		t.Errorf("a single-objective experiment's goal is noted: %q", notes)
 	}

@@ -736,6 +736,18 @@ func Notes(e *experiment.Experiment) []string {
 			notes = append(notes, fmt.Sprintf("spec.objective.goal: ignored: with several objectives (%s) no single value ends the search, so the experiment runs until maxTrialCount", experiment.ObjectivesPath))
 		}
 	}
+	if a := e.Spec.Algorithm; a != nil && a.AlgorithmName == "nsga2" && e.Spec.MaxTrialCount != nil {
+		population := "50"
+		for _, s := range a.AlgorithmSettings {
+			if s.Name == "population_size" {
+				population = strings.TrimSpace(s.Value)
+			}
+		}
+		if p, err := strconv.Atoi(population); err == nil && int(*e.Spec.MaxTrialCount) <= p {
+			notes = append(notes, fmt.Sprintf("spec.maxTrialCount: %d trials fit in nsga2's first generation (population_size %d), which is drawn at random; "+
+				"nsga2 breeds new trials only once population_size trials have succeeded, so lower population_size or raise maxTrialCount", *e.Spec.MaxTrialCount, p))
+		}
+	}
 	if !CollectsMetrics(e) {
 		notes = append(notes, "spec.metricsCollectorSpec.collector.kind: None: trial logs are not read for metrics, so trials are judged by success or failure alone and no best trial is chosen")
 	}
