@@ -241,7 +241,7 @@ print(json.dumps({"trials": [{"name": t.user_attrs.get("katib_trial"), "state": 
 			if s, ok := want[tr.State]; ok && (l.State != s || l.Value == nil || *l.Value != *tr.Objective) {
 				t.Errorf("trial %s (%s, %v): Optuna reads %s %v", tr.Name, tr.State, *tr.Objective, l.State, l.Value)
 			}
-			if l.Steps != len(tr.Reports) || l.Params["lr"] != tr.Assignments[0].Value {
+			if l.Steps != len(tr.Reports) || parseFloat(l.Params["lr"]) != parseFloat(tr.Assignments[0].Value) {
 				t.Errorf("trial %s: Optuna reads %d steps and lr %s; stored %d steps and lr %s", tr.Name, l.Steps, l.Params["lr"], len(tr.Reports), tr.Assignments[0].Value)
 			}
 		}
