@@ -36,7 +36,7 @@ const GenerationLabel = "nsga2-generation"
 //     picked by binary tournaments on dominance (each parameter from the second parent with
 //     probability swapping_prob), else a copy of one parent picked at random; then each
 //     parameter is drawn again from its prior with probability mutation_prob (default
-//     1/number of parameters).
+//     1/number of parameters that can take more than one value).
 //
 // One difference: a child identical to a trial already in the history is bred again (up to
 // 32 times, then drawn from the prior), since here every trial costs a training run; Optuna
@@ -225,7 +225,14 @@ func (a *nsga2) child(history []Trial, pop []member, r *rand.Rand) []experiment.
 	}
 	prob := a.mutationProb
 	if prob < 0 {
-		prob = 1 / math.Max(1, float64(len(a.space.params)))
+		// Optuna counts only the parameters that can take more than one value.
+		varying := 0
+		for j := range a.space.params {
+			if p := &a.space.params[j]; (p.kind == kindList && len(p.list) > 1) || (p.kind != kindList && p.max > p.min) {
+				varying++
+			}
+		}
+		prob = 1 / math.Max(1, float64(varying))
 	}
 	out := make([]experiment.ParameterAssignment, len(a.space.params))
 	for j := range a.space.params {
