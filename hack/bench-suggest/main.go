@@ -1,8 +1,14 @@
 // Command bench-suggest measures the search quality of the suggestion algorithms: simple
 // regret (best value found minus the known optimum) on Branin, Hartmann6 and a mixed
 // int/double/log-double/categorical space, over many seeds, with random search and goptuna's
-// own TPE and CMA-ES as peers on the same seeds. Trials run one after another (one suggestion
-// per ask). It prints a table of the median and interquartile range per algorithm and budget.
+// own TPE and CMA-ES as peers on the same seeds, and Optuna's TPE, CMA-ES and scrambled Sobol
+// (QMC) samplers when the system Python has optuna (optuna_peer.py evaluates the same
+// objectives; a check at start makes sure Go and Python agree on them). Trials run one after
+// another (one suggestion per ask). It prints a table of the median and interquartile range per
+// algorithm and budget.
+//
+// With -suggest-time N it instead times every algorithm of ours (and the Optuna samplers) over
+// one N-trial study per problem and prints the mean time of the last 50 asks.
 package main
 
 import (
@@ -33,6 +39,8 @@ type problem struct {
 	params  []experiment.ParameterSpec
 	f       func(map[string]string) float64
 	optimum float64
+	// argmin are points where f reaches optimum, formatted as assignments.
+	argmin  []map[string]string
 	budgets []int
 	// goptuna draws the same parameters through a goptuna trial.
 	goptuna func(goptuna.Trial) (map[string]string, error)
@@ -97,6 +105,7 @@ func problems() []problem {
 	}
 	return []problem{
 		{name: "Branin", params: []experiment.ParameterSpec{dbl("x1", -5, 10), dbl("x2", 0, 15)}, f: branin, optimum: 0.397887, budgets: []int{50, 100},
+			argmin: []map[string]string{{"x1": ff(-math.Pi), "x2": "12.275"}, {"x1": ff(math.Pi), "x2": "2.275"}, {"x1": "9.42478", "x2": "2.475"}},
 			goptuna: func(t goptuna.Trial) (map[string]string, error) {
 				x1, err := t.SuggestFloat("x1", -5, 10)
 				if err != nil {
@@ -106,6 +115,7 @@ func problems() []problem {
 				return map[string]string{"x1": ff(x1), "x2": ff(x2)}, err
 			}},
 		{name: "Hartmann6", params: h6, f: hartmann6, optimum: -3.32237, budgets: []int{100, 200},
+			argmin: []map[string]string{{"x1": "0.20169", "x2": "0.150011", "x3": "0.476874", "x4": "0.275332", "x5": "0.311652", "x6": "0.6573"}},
 			goptuna: func(t goptuna.Trial) (map[string]string, error) {
 				m := map[string]string{}
 				for j := 1; j <= 6; j++ {
@@ -123,6 +133,7 @@ func problems() []problem {
 			{Name: "lr", ParameterType: experiment.ParameterTypeDouble, FeasibleSpace: experiment.FeasibleSpace{Min: "0.00001", Max: "1", Distribution: experiment.DistributionLogUniform}},
 			{Name: "opt", ParameterType: experiment.ParameterTypeCategorical, FeasibleSpace: experiment.FeasibleSpace{List: []string{"a", "b", "c", "d"}}},
 		}, f: mixed, optimum: 0, budgets: []int{50, 100},
+			argmin: []map[string]string{{"layers": "13", "x": "0.7", "lr": ff(math.Pow(10, -2.5)), "opt": "b"}},
 			goptunaSpace: map[string]interface{}{
 				"layers": goptuna.IntUniformDistribution{Low: 1, High: 20},
 				"x":      goptuna.UniformDistribution{Low: -2, High: 2},
@@ -150,14 +161,22 @@ func problems() []problem {
 
 func ff(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// runner runs one study and returns the best-so-far value after every trial.
+// runner runs studies and returns the best-so-far value after every trial: run does one seed's
+// study, all (for peers that run elsewhere) every seed's at once.
 type runner struct {
 	name string
 	run  func(p problem, seed, n int) ([]float64, error)
+	all  func(p problem, seeds, n int) ([][]float64, error)
+	// fromCache, when set, says whether the last all call read stored results (no time to show).
+	fromCache func() bool
 }
 
 func ours(algorithm string, settings ...string) runner {
-	return runner{name: algorithm, run: func(p problem, seed, n int) ([]float64, error) {
+	name := algorithm
+	if len(settings) == 2 && settings[0] == "acq_func" {
+		name += "+" + settings[1]
+	}
+	return runner{name: name, run: func(p problem, seed, n int) ([]float64, error) {
 		spec := &experiment.ExperimentSpec{
 			Parameters: p.params,
 			Objective:  &experiment.ObjectiveSpec{Type: experiment.ObjectiveTypeMinimize, ObjectiveMetricName: "y"},
@@ -222,7 +241,20 @@ func goptunaPeer(name string, mk func(seed int) []goptuna.StudyOption) runner {
 	}}
 }
 
-func runners(only string) []runner {
+// selected says whether name is in the comma-separated list only (everything when empty).
+func selected(only, name string) bool {
+	if only == "" {
+		return true
+	}
+	for _, n := range strings.Split(only, ",") {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func runners(only string, peers *optunaPeers, workers int) []runner {
 	all := []runner{
 		ours("random"),
 		goptunaPeer("goptuna-tpe", func(seed int) []goptuna.StudyOption {
@@ -234,21 +266,22 @@ func runners(only string) []runner {
 				goptuna.StudyOptionSampler(goptuna.NewRandomSampler(goptuna.RandomSamplerOptionSeed(int64(seed)))),
 				goptuna.StudyOptionRelativeSampler(cmaes.NewSampler(cmaes.SamplerOptionSeed(int64(seed))))}
 		}),
+	}
+	for _, s := range peers.samplers("") {
+		all = append(all, peers.runner(s, workers))
+	}
+	all = append(all,
 		ours("sobol"),
 		ours("tpe"),
 		ours("multivariate-tpe"),
 		ours("cmaes"),
 		ours("bayesianoptimization"),
-	}
-	if only == "" {
-		return all
-	}
+		ours("bayesianoptimization", "acq_func", "gp_hedge"),
+	)
 	var out []runner
 	for _, r := range all {
-		for _, n := range strings.Split(only, ",") {
-			if r.name == n {
-				out = append(out, r)
-			}
+		if selected(only, r.name) {
+			out = append(out, r)
 		}
 	}
 	return out
@@ -281,6 +314,10 @@ func main() {
 	onlyProblem := flag.String("problems", "", "comma-separated subset of problems")
 	workers := flag.Int("workers", runtime.NumCPU(), "studies run in parallel")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	withOptuna := flag.Bool("optuna", true, "run Optuna's samplers as peers (needs optuna importable by -python)")
+	python := flag.String("python", "/usr/bin/python3", "Python interpreter for the Optuna peers")
+	optunaCache := flag.Bool("optuna-cache", true, "reuse the Optuna peers' studies from an earlier run with the same request, script and Optuna version")
+	suggestTime := flag.Int("suggest-time", 0, "instead of the regret table, time the asks of one study of this many trials per algorithm and problem")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -295,12 +332,34 @@ func main() {
 		*seeds = 8
 	}
 	start := time.Now()
-	rs := runners(*only)
-	var cells []cell
+	var ps []problem
 	for _, p := range problems() {
-		if *onlyProblem != "" && !strings.Contains(","+*onlyProblem+",", ","+p.name+",") {
-			continue
+		if selected(*onlyProblem, p.name) {
+			ps = append(ps, p)
 		}
+	}
+	peers := newOptunaPeers(*python, *withOptuna && wantsOptuna(*only), *optunaCache)
+	defer peers.close()
+	if peers.available() {
+		if err := peers.checkObjectives(problems()); err != nil {
+			// The peers' regrets would not be comparable with ours; better no table than that.
+			fmt.Fprintf(os.Stderr, "the Python objectives differ from the Go ones: %v\n", err)
+			peers.close()
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "%s: objectives agree with Go's at %d check points\n", peers.version, checkPoints(problems()))
+	} else {
+		fmt.Fprintln(os.Stderr, peers.note)
+	}
+	if *suggestTime > 0 {
+		suggestTimes(ps, *suggestTime, 50, *only, peers, 1)
+		fmt.Printf("\n%s\ntotal %.0fs on %d CPUs\n", peerLine(peers), time.Since(start).Seconds(), runtime.NumCPU())
+		return
+	}
+	rs := runners(*only, peers, *workers)
+	var cells []cell
+	var skipped []string
+	for _, p := range ps {
 		maxB := p.budgets[len(p.budgets)-1]
 		for _, r := range rs {
 			t0 := time.Now()
@@ -308,7 +367,17 @@ func main() {
 			errs := make([]error, *seeds)
 			var wg sync.WaitGroup
 			sem := make(chan struct{}, *workers)
-			for s := 1; s <= *seeds; s++ {
+			if r.all != nil {
+				var err error
+				if curves, err = r.all(p, *seeds, maxB); err != nil {
+					// A peer that breaks (an Optuna bug, a killed interpreter) costs its rows,
+					// not the rest of a long run.
+					fmt.Fprintf(os.Stderr, "%s on %s: %v\n", r.name, p.name, err)
+					skipped = append(skipped, fmt.Sprintf("%s on %s failed (see stderr); its rows are missing.", r.name, p.name))
+					continue
+				}
+			}
+			for s := 1; s <= *seeds && r.all == nil; s++ {
 				wg.Add(1)
 				sem <- struct{}{}
 				go func(s int) {
@@ -321,10 +390,14 @@ func main() {
 			for _, err := range errs {
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "%s on %s: %v\n", r.name, p.name, err)
+					peers.close()
 					os.Exit(1)
 				}
 			}
 			el := time.Since(t0).Seconds()
+			if r.fromCache != nil && r.fromCache() {
+				el = math.NaN()
+			}
 			for _, b := range p.budgets {
 				c := cell{problem: p.name, budget: b, algo: r.name, seconds: el}
 				for _, cv := range curves {
@@ -332,11 +405,50 @@ func main() {
 				}
 				cells = append(cells, c)
 			}
-			fmt.Fprintf(os.Stderr, "%-10s %-22s %6.1fs\n", p.name, r.name, el)
+			if math.IsNaN(el) {
+				fmt.Fprintf(os.Stderr, "%-10s %-29s cached\n", p.name, r.name)
+			} else {
+				fmt.Fprintf(os.Stderr, "%-10s %-29s %6.1fs\n", p.name, r.name, el)
+			}
 		}
 	}
 	printTable(cells, *seeds)
-	fmt.Printf("\n%d seeds, total %.0fs on %d CPUs\n", *seeds, time.Since(start).Seconds(), runtime.NumCPU())
+	fmt.Printf("\n%d seeds, total %.0fs on %d CPUs\n%s\n", *seeds, time.Since(start).Seconds(), runtime.NumCPU(), peerLine(peers))
+	for _, s := range skipped {
+		fmt.Println(s)
+	}
+}
+
+// wantsOptuna says whether the -algorithms selection has any Optuna peer in it.
+func wantsOptuna(only string) bool {
+	for _, s := range optunaSamplers {
+		if selected(only, s.label) {
+			return true
+		}
+	}
+	return false
+}
+
+func checkPoints(ps []problem) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.argmin) + 6
+	}
+	return n
+}
+
+// peerLine is the table's footnote on the Optuna peers: which version ran, or why none did.
+func peerLine(peers *optunaPeers) string {
+	if peers.available() {
+		line := "optuna-* rows: " + peers.version + " (tpe and mvtpe: TPESampler defaults, independent and multivariate; " +
+			"cmaes: CmaEsSampler; qmc: scrambled Sobol QMCSampler; all seeded with the seed)."
+		if peers.cached > 0 {
+			line += fmt.Sprintf("\n%d of %d optuna-* row groups read from %s (same request, script and Optuna version); -optuna-cache=false runs them again.",
+				peers.cached, peers.cached+peers.fresh, peers.cacheDir)
+		}
+		return line
+	}
+	return peers.note
 }
 
 func printTable(cells []cell, seeds int) {
@@ -364,7 +476,11 @@ func printTable(cells []cell, seeds int) {
 			if rm, ok := randomMedian[k]; ok && rm > 0 {
 				rel = fmt.Sprintf("%.2fx", med/rm)
 			}
-			fmt.Fprintf(w, "%s\t%s\t%.4g\t%.4g\t%.4g\t%s\t%.1f\t\n", k, c.algo, med, quantile(c.regrets, 0.25), quantile(c.regrets, 0.75), rel, c.seconds)
+			secs := fmt.Sprintf("%.1f", c.seconds)
+			if math.IsNaN(c.seconds) {
+				secs = "cached"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%.4g\t%.4g\t%.4g\t%s\t%s\t\n", k, c.algo, med, quantile(c.regrets, 0.25), quantile(c.regrets, 0.75), rel, secs)
 		}
 		fmt.Fprintln(w, "\t\t\t\t\t\t\t")
 	}
