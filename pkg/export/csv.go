@@ -20,8 +20,8 @@ import (
 // The parameter columns are the spec's parameters in spec order (then any other parameter a
 // trial was assigned) and hold the assigned values as Katib stored them. The metric columns
 // are the objective metric, the additional metrics and then any other metric a trial
-// reported, each holding the metric's latest value as stored; a metric's min and max are in
-// the Optuna export. objective is the trial's objective value after the metric strategy, the
+// reported, each holding the metric's value after its strategy (min, max or latest, as
+// compare and get trials show it); every metric's min, max and latest are in the Optuna export. objective is the trial's objective value after the metric strategy, the
 // value trials are ranked by, as the shortest decimal that reads back as the same float64
 // (NaN, +Inf and -Inf when not finite). Times are RFC 3339 in UTC. durationSeconds runs from
 // the start (the creation when the trial never started) to the completion. An empty cell is
@@ -51,8 +51,7 @@ func CSV(w io.Writer, st *store.State) error {
 			row = append(row, v)
 		}
 		for _, name := range metrics {
-			m, _ := metric(t, name)
-			row = append(row, m.Latest)
+			row = append(row, st.MetricValue(*t, name))
 		}
 		objective := ""
 		if t.Objective != nil {

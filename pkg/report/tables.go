@@ -20,34 +20,9 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/store"
 )
 
-// metricValue is the value of a metric after its strategy, as the trial's observation
-// recorded it.
+// metricValue is the value of a metric after its strategy (store.State.MetricValue).
 func metricValue(st *store.State, t store.TrialRecord, name string) string {
-	if t.Observation == nil {
-		return ""
-	}
-	strategy := experiment.ExtractByLatest
-	if o := st.Experiment.Spec.Objective; o != nil {
-		for _, s := range o.MetricStrategies {
-			if s.Name == name {
-				strategy = s.Value
-			}
-		}
-	}
-	for _, m := range t.Observation.Metrics {
-		if m.Name != name {
-			continue
-		}
-		switch strategy {
-		case experiment.ExtractByMin:
-			return m.Min
-		case experiment.ExtractByMax:
-			return m.Max
-		default:
-			return m.Latest
-		}
-	}
-	return ""
+	return st.MetricValue(t, name)
 }
 
 func metricNames(st *store.State) []string {

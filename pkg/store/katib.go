@@ -271,3 +271,34 @@ func (s *State) KatibTrial(t TrialRecord) *experiment.Trial {
 	}
 	return tr
 }
+
+// MetricValue is a trial's value of a metric after the metric's strategy (min, max or latest,
+// as spec.objective.metricStrategies says; latest when it says nothing), as its observation
+// recorded it; "" when the trial has none. Every table and export shows this value, so
+// they agree with each other and with Katib's own Trial objects.
+func (s *State) MetricValue(t TrialRecord, name string) string {
+	if t.Observation == nil {
+		return ""
+	}
+	strategy := experiment.ExtractByLatest
+	if o := s.Experiment.Spec.Objective; o != nil {
+		for _, ms := range o.MetricStrategies {
+			if ms.Name == name {
+				strategy = ms.Value
+			}
+		}
+	}
+	for _, m := range t.Observation.Metrics {
+		if m.Name != name {
+			continue
+		}
+		switch strategy {
+		case experiment.ExtractByMin:
+			return m.Min
+		case experiment.ExtractByMax:
+			return m.Max
+		}
+		return m.Latest
+	}
+	return ""
+}

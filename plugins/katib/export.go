@@ -39,8 +39,8 @@ func NewCmdExport(root *cmdutil.RootOptions) *cobra.Command {
 notebook or Optuna's own tools.
 
 --format csv: a header row, then one row per trial in the order they were created: name,
-index, state, each parameter as recorded, each metric's latest value, the objective (after
-the metric strategy), creation, start and completion times (RFC 3339, UTC) and the duration
+index, state, each parameter as recorded, each metric after its strategy (min, max or
+latest, as compare shows it), the objective, creation, start and completion times (RFC 3339, UTC) and the duration
 in seconds.
 
 --format optuna-journal: the experiment as an Optuna study in the journal format of

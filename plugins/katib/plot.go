@@ -136,4 +136,3 @@ func drawChart(w io.Writer, kind string, e *analysis.Experiment, opts textplot.O
 	}
 	return textplot.History(w, e, opts)
 }
-
