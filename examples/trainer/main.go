@@ -44,6 +44,13 @@ type config struct {
 	// trainSeconds adds a train_seconds=S line after each epoch's metrics: a second objective
 	// (cost) for multi-objective experiments. Off by default, so the output stays what it was.
 	trainSeconds bool
+	// metricsFile also writes each epoch's metrics to a file, for Katib's File collector;
+	// metricsStyle is how its text lines look.
+	metricsFile  string
+	metricsStyle string
+	// tfEvents also writes each epoch's metrics as TensorFlow summaries into this directory,
+	// for Katib's TensorFlowEvent collector.
+	tfEvents string
 }
 
 // wholeNumber is an int flag that also accepts an integral number written as a float ("32.0"),
@@ -113,6 +120,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for initial weights and shuffling")
 	fs.StringVar(&c.dataDir, "data-dir", "", "directory holding the four MNIST .gz files (default: "+imageDataDir+", then the GoMNIST module cache)")
 	fs.BoolVar(&c.trainSeconds, "train-seconds", false, "after each epoch's line, print train_seconds=S: the seconds the epoch's training took (evaluation excluded); unlike the other metrics it varies from run to run")
+	fs.StringVar(&c.metricsFile, "metrics-file", "", "also write each epoch's metrics to this file (its directory is created): JSON lines with string values ({\"accuracy\": \"0.9012\", ...}) when it ends in .json or .jsonl, text lines otherwise (see --metrics-file-style)")
+	fs.StringVar(&c.metricsStyle, "metrics-file-style", "katib", "text lines of --metrics-file: katib (epoch=1 accuracy=0.9012 loss=0.3511) or pytorch ({metricName: accuracy, metricValue: 0.9012};{metricName: loss, metricValue: 0.3511}, the lines Katib's PyTorch MNIST example logs)")
+	fs.StringVar(&c.tfEvents, "tf-events", "", "also write each epoch's accuracy and loss as TensorFlow summaries (step = epoch) to an event file in this directory (created if missing)")
 	fs.StringVar(&c.format, "format", "katib", "metric lines: katib (epoch=1 accuracy=0.9012 loss=0.3511) or tutorial (Accuracy at step 0: 0.1005)")
 	// The flag package calls Usage on every parse error; the full text is only wanted for -h.
 	fs.Usage = func() {}
@@ -163,6 +173,9 @@ func (c config) validate() error {
 	if c.format != "katib" && c.format != "tutorial" {
 		bad("--format must be katib or tutorial, got %q", c.format)
 	}
+	if c.metricsStyle != "katib" && c.metricsStyle != "pytorch" {
+		bad("--metrics-file-style must be katib or pytorch, got %q", c.metricsStyle)
+	}
 	if len(problems) > 0 {
 		return usageError{strings.Join(problems, "; ")}
 	}
@@ -204,6 +217,11 @@ func train(c config, stdout, stderr io.Writer) error {
 	}
 	ws := newWorkspace(net)
 	report := newReporter(c.format, stdout)
+	sinks, err := openSinks(c)
+	if err != nil {
+		return err
+	}
+	defer sinks.close()
 
 	if c.format == "tutorial" {
 		// The tutorial's program scores the untrained model first; so do we, for a familiar log.
@@ -234,9 +252,15 @@ func train(c config, stdout, stderr io.Writer) error {
 			return divergedError{epoch}
 		}
 		report(epoch, steps, acc, loss)
+		if err := sinks.write(epoch, acc, loss); err != nil {
+			return err
+		}
 		if c.trainSeconds {
 			fmt.Fprintf(stdout, "train_seconds=%.4f\n", trained.Seconds())
 		}
+	}
+	if err := sinks.close(); err != nil {
+		return err
 	}
 	fmt.Fprintf(stderr, "trainer: done in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
