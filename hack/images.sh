@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the project's workload images (the MNIST trainer and echo-metric) as OCI tarballs under
+# Builds the project's workload images (the MNIST trainer, echo-metric and the file metrics
+# collector that kubectl katib adds to trials of Katib's File and TensorFlowEvent collectors) as OCI tarballs under
 # .cache/images/ and imports them into the local cluster's containerd. Unchanged images are
 # neither rewritten nor re-imported (see hack/imagebuild), so a warm run takes about a second.
 #
@@ -47,6 +48,7 @@ mkdir -p "$out/bin"
 static() { CGO_ENABLED=0 "$GO" build -trimpath -ldflags='-s -w' -o "$out/bin/$1" "$2"; }
 static trainer ./examples/trainer
 static echo-metric ./examples/echo-metric
+static katib-file-collector ./cmd/katib-file-collector
 "$GO" build -o "$out/bin/imagebuild" ./hack/imagebuild
 
 # The trainer reads MNIST from /data/mnist in its image; the files come from the GoMNIST module.
@@ -64,6 +66,10 @@ done
   ${import[@]+"${import[@]}"} ${force[@]+"${force[@]}"}
 "$out/bin/imagebuild" --ref localhost/kubectl-katib/echo-metric:v1 --out "$out/echo-metric.tar" \
   --file "$out/bin/echo-metric:/echo-metric:0755" --entrypoint /echo-metric \
+  ${import[@]+"${import[@]}"} ${force[@]+"${force[@]}"}
+# The reference is kubectl katib run's --collector-image default (pkg/trial.DefaultCollectorImage).
+"$out/bin/imagebuild" --ref localhost/kubectl-katib/file-collector:v1 --out "$out/file-collector.tar" \
+  --file "$out/bin/katib-file-collector:/katib-file-collector:0755" --entrypoint /katib-file-collector \
   ${import[@]+"${import[@]}"} ${force[@]+"${force[@]}"}
 
 if [ ${#import[@]} -gt 0 ]; then

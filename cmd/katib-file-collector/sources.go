@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kubectl-katib/plugins/pkg/metrics/tfevents"
+)
+
+// fileSource follows one text file.
+type fileSource struct {
+	path    string
+	info    os.FileInfo
+	offset  int64
+	partial []byte
+}
+
+func (s *fileSource) read(out *bufio.Writer, final bool) error {
+	f, err := os.Open(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Not written yet (or the trainer wrote nothing): nothing to print.
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	// A file replaced or truncated is read again from its start, as a new file.
+	if s.info != nil && (!os.SameFile(s.info, info) || info.Size() < s.offset) {
+		s.offset, s.partial = 0, nil
+	}
+	s.info = info
+	if _, err := f.Seek(s.offset, io.SeekStart); err != nil {
+		return err
+	}
+	buf := make([]byte, 64*1024)
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			s.offset += int64(n)
+			s.emit(out, buf[:n])
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if final && len(s.partial) > 0 {
+		// The trainer has exited: an unterminated last line is all it will ever write.
+		out.Write(s.partial)
+		out.WriteByte('\n')
+		s.partial = nil
+	}
+	return nil
+}
+
+// emit prints the complete lines of data, keeping a trailing partial line for later: a
+// line is printed only once the trainer has finished it, so the engine never parses half
+// of a number.
+func (s *fileSource) emit(out *bufio.Writer, data []byte) {
+	for len(data) > 0 {
+		i := indexByte(data, '\n')
+		if i < 0 {
+			s.partial = append(s.partial, data...)
+			return
+		}
+		out.Write(s.partial)
+		out.Write(data[:i+1])
+		s.partial = s.partial[:0]
+		data = data[i+1:]
+	}
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// eventSource follows every event file under a directory.
+type eventSource struct {
+	dir     string
+	metrics []string
+	files   map[string]*eventFile
+}
+
+type eventFile struct {
+	offset int64
+	buf    []byte
+	broken bool
+}
+
+func newEventSource(dir string, metrics []string) *eventSource {
+	return &eventSource{dir: dir, metrics: metrics, files: map[string]*eventFile{}}
+}
+
+func (s *eventSource) read(out *bufio.Writer, final bool) error {
+	var paths []string
+	err := filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == s.dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return nil
+		}
+		if !d.IsDir() && tfevents.IsEventFile(d.Name()) {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Names start with the creation time in seconds: older files first.
+	sort.Strings(paths)
+	var errs []error
+	for _, p := range paths {
+		ef := s.files[p]
+		if ef == nil {
+			ef = &eventFile{}
+			s.files[p] = ef
+		}
+		if err := s.readFile(out, p, ef); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *eventSource) readFile(out *bufio.Writer, path string, ef *eventFile) error {
+	if ef.broken {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(ef.offset, io.SeekStart); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	ef.offset += int64(len(data))
+	ef.buf = append(ef.buf, data...)
+	recs, n, err := tfevents.Split(ef.buf)
+	for _, rec := range recs {
+		ev, derr := tfevents.Decode(rec)
+		if derr != nil {
+			continue
+		}
+		s.print(out, path, ev)
+	}
+	ef.buf = append(ef.buf[:0], ef.buf[n:]...)
+	if err != nil {
+		// A damaged file cannot be resynchronised; what came before the damage is printed.
+		ef.broken = true
+		return errors.New(path + ": " + err.Error())
+	}
+	return nil
+}
+
+// print writes one JSON line with the event's values of the wanted metrics, matched by
+// Katib's rule: a metric "a/b/accuracy" takes tags starting with "accuracy" from files
+// whose directory ends in "a/b"; a metric without a slash takes tags starting with its
+// name from any file. Directories are compared at path boundaries.
+func (s *eventSource) print(out *bufio.Writer, path string, ev tfevents.Event) {
+	dir := filepath.Dir(path)
+	var b strings.Builder
+	for _, m := range s.metrics {
+		base, parent := m, ""
+		if i := strings.LastIndexByte(m, '/'); i >= 0 {
+			base, parent = m[i+1:], m[:i]
+		}
+		if parent != "" && dir != parent && !strings.HasSuffix(dir, "/"+parent) {
+			continue
+		}
+		for _, sc := range ev.Scalars {
+			// NaN and infinities have no JSON form, and no tuner can compare them.
+			if !strings.HasPrefix(sc.Tag, base) || math.IsNaN(sc.Value) || math.IsInf(sc.Value, 0) {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			key, _ := json.Marshal(m)
+			b.Write(key)
+			b.WriteString(": " + formatValue(sc.Value))
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return
+	}
+	out.WriteString("{" + b.String() + ", \"timestamp\": " + strconv.FormatFloat(ev.WallTime, 'f', -1, 64) + "}\n")
+}
+
+// formatValue writes a summary's value with the digits it was written with: most
+// summaries hold float32 values, whose float64 expansion (0.9012 becomes
+// 0.901199996471405) is not what the trainer reported.
+func formatValue(v float64) string {
+	if float64(float32(v)) == v {
+		return strconv.FormatFloat(v, 'g', -1, 32)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
