@@ -17,24 +17,32 @@ import (
 type timedAlgorithm struct {
 	name     string
 	settings []string
-	// params adapts the problem's parameters (grid needs steps, hyperband a resource).
-	params func([]experiment.ParameterSpec) []experiment.ParameterSpec
+	// params adapts the problem's parameters to a study of n trials (grid needs steps,
+	// hyperband a resource).
+	params func(ps []experiment.ParameterSpec, n int) []experiment.ParameterSpec
 }
 
 func timedAlgorithms() []timedAlgorithm {
-	same := func(ps []experiment.ParameterSpec) []experiment.ParameterSpec { return ps }
+	same := func(ps []experiment.ParameterSpec, _ int) []experiment.ParameterSpec { return ps }
 	return []timedAlgorithm{
 		{name: "random", params: same},
 		{name: "sobol", params: same},
-		{name: "grid", params: func(ps []experiment.ParameterSpec) []experiment.ParameterSpec {
-			// Grid walks levels, so every double gets a step: 21 levels per axis, enough
-			// combinations for any trial count asked for here.
+		{name: "grid", params: func(ps []experiment.ParameterSpec, n int) []experiment.ParameterSpec {
+			// Grid walks levels, so every double gets a step, fine enough that the doubles
+			// alone have at least n combinations (and at least 21 levels each).
+			doubles := 0
+			for _, p := range ps {
+				if p.ParameterType == experiment.ParameterTypeDouble {
+					doubles++
+				}
+			}
+			steps := max(20.0, math.Ceil(math.Pow(float64(n), 1/float64(max(doubles, 1)))))
 			out := append([]experiment.ParameterSpec(nil), ps...)
 			for i := range out {
 				if out[i].ParameterType == experiment.ParameterTypeDouble {
 					lo, _ := strconv.ParseFloat(out[i].FeasibleSpace.Min, 64)
 					hi, _ := strconv.ParseFloat(out[i].FeasibleSpace.Max, 64)
-					out[i].FeasibleSpace.Step = ff((hi - lo) / 20)
+					out[i].FeasibleSpace.Step = ff((hi - lo) / steps)
 					out[i].FeasibleSpace.Distribution = ""
 				}
 			}
@@ -48,7 +56,7 @@ func timedAlgorithms() []timedAlgorithm {
 		{name: "hyperband", settings: []string{"resource_name", "epochs", "r_l", "729"},
 			// r_l 729 with eta 3 gives a first bracket of 729 configurations, so the first
 			// n trials are all asked for while that bracket's first rung fills.
-			params: func(ps []experiment.ParameterSpec) []experiment.ParameterSpec {
+			params: func(ps []experiment.ParameterSpec, _ int) []experiment.ParameterSpec {
 				return append(append([]experiment.ParameterSpec(nil), ps...), experiment.ParameterSpec{
 					Name: "epochs", ParameterType: experiment.ParameterTypeInt,
 					FeasibleSpace: experiment.FeasibleSpace{Min: "1", Max: "729"}})
@@ -65,12 +73,15 @@ func (t timedAlgorithm) label() string {
 
 // askTimes runs one sequential study of n trials and returns the seconds each ask took.
 func askTimes(p problem, a timedAlgorithm, n, seed int) ([]float64, error) {
-	settings := []experiment.AlgorithmSetting{{Name: "random_state", Value: strconv.Itoa(seed)}}
+	var settings []experiment.AlgorithmSetting
+	if a.name != "grid" { // the only one without randomness, and it refuses the setting
+		settings = append(settings, experiment.AlgorithmSetting{Name: "random_state", Value: strconv.Itoa(seed)})
+	}
 	for i := 0; i+1 < len(a.settings); i += 2 {
 		settings = append(settings, experiment.AlgorithmSetting{Name: a.settings[i], Value: a.settings[i+1]})
 	}
 	spec := &experiment.ExperimentSpec{
-		Parameters: a.params(p.params),
+		Parameters: a.params(p.params, n),
 		Objective:  &experiment.ObjectiveSpec{Type: experiment.ObjectiveTypeMinimize, ObjectiveMetricName: "y"},
 		Algorithm:  &experiment.AlgorithmSpec{AlgorithmName: a.name, AlgorithmSettings: settings},
 	}
