@@ -1,0 +1,454 @@
+package archtree
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Target is the object a tree starts from.
+type Target struct {
+	GVR       schema.GroupVersionResource
+	Kind      string
+	Namespace string // empty for cluster-scoped kinds
+	Name      string
+}
+
+// NotFoundError says the target does not exist, in kubectl's words.
+type NotFoundError struct{ Target Target }
+
+func (e *NotFoundError) Error() string {
+	where := ""
+	if e.Target.Namespace != "" {
+		where = fmt.Sprintf(" in namespace %q", e.Target.Namespace)
+	}
+	return fmt.Sprintf("%s %q not found%s", e.Target.GVR.GroupResource(), e.Target.Name, where)
+}
+
+// MaxObjects bounds the tree: past it the rest is summarised in a note, since a tree of
+// thousands of rows answers no question.
+const MaxObjects = 2000
+
+// Build reads the target and everything it owns and depends on.
+func Build(ctx context.Context, c Clients, t Target) (*Tree, error) {
+	r := newReader(ctx, c, t.Namespace)
+	res := c.Dynamic.Resource(t.GVR)
+	var u *unstructured.Unstructured
+	var err error
+	if t.Namespace != "" {
+		u, err = res.Namespace(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+	} else {
+		u, err = res.Get(ctx, t.Name, metav1.GetOptions{})
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, &NotFoundError{Target: t}
+	case err != nil:
+		return nil, fmt.Errorf("cannot read %s %q: %w", t.GVR.GroupResource(), t.Name, err)
+	}
+	root := wrap(t.GVR, t.Kind, typed(u))
+	b := &builder{r: r, seen: map[string]bool{}}
+	tree := &Tree{APIVersion: SchemaVersion, Kind: DocumentKind,
+		Metadata: Metadata{Name: t.Name, Namespace: t.Namespace}}
+	tree.Root = b.node(root, "")
+	b.seen[root.key()] = true
+	type item struct {
+		n   *Node
+		o   object
+		top bool
+		// path holds the keys from the root to this object: a relation leading back to one
+		// of them (the autoscaler a Deployment is scaled by, under that autoscaler) says
+		// nothing new.
+		path []string
+	}
+	// Breadth first, so an object reached twice is drawn in full where it is nearest the
+	// root (a Deployment's Pods under its ReplicaSet, not under a Service that routes to them).
+	queue := []item{{tree.Root, root, true, []string{root.key()}}}
+	count := 1
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		for _, ch := range b.children(it.o, it.top) {
+			if slices.Contains(it.path, ch.o.key()) {
+				continue
+			}
+			if count >= MaxObjects {
+				b.r.note("The tree stops at %d objects; the rest are left out.", MaxObjects)
+				queue = nil
+				break
+			}
+			n := b.node(ch.o, ch.rel)
+			it.n.Children = append(it.n.Children, n)
+			count++
+			if !ch.expand || ch.o.obj == nil {
+				continue
+			}
+			if b.seen[ch.o.key()] {
+				n.Seen = true
+				continue
+			}
+			b.seen[ch.o.key()] = true
+			queue = append(queue, item{n, ch.o, false, append(slices.Clip(it.path), ch.o.key())})
+		}
+	}
+	tree.Notes = r.notes
+	if tree.Notes == nil {
+		tree.Notes = []string{}
+	}
+	return tree, nil
+}
+
+type builder struct {
+	r    *reader
+	seen map[string]bool
+}
+
+// child is a related object; expand says whether its own relations are followed. Objects
+// that use the parent (a Service selecting a Pod, an autoscaler) are shown, not followed,
+// so the tree stays about the root.
+type child struct {
+	o      object
+	rel    string
+	expand bool
+}
+
+func (b *builder) node(o object, rel string) *Node {
+	n := &Node{Kind: o.kind, APIVersion: o.gvr.GroupVersion().String(), Name: o.name, Namespace: o.namespace, Relation: rel}
+	if rel == RelOwns {
+		// Ownership is the tree's default link; kubectl-tree draws it without a word.
+		n.Relation = ""
+	}
+	switch {
+	case o.unread != "":
+		n.Status = Status{Phase: o.unread}
+	default:
+		n.Status = statusOf(o.obj)
+	}
+	if o.meta != nil {
+		if ts := o.meta.GetCreationTimestamp(); !ts.IsZero() {
+			t := ts.UTC()
+			n.Created = &t
+		}
+	}
+	switch obj := o.obj.(type) {
+	case *rbacv1.Role:
+		n.Details = ruleSummary(obj.Rules)
+	case *rbacv1.ClusterRole:
+		n.Details = ruleSummary(obj.Rules)
+	}
+	return n
+}
+
+// isBuiltin reports whether a group is Kubernetes' own; its kinds are related by the rules
+// below rather than by searching every kind for ownerReferences.
+func isBuiltin(group string) bool {
+	return group == "" || !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
+}
+
+func (b *builder) children(o object, top bool) []child {
+	var out []child
+	switch obj := o.obj.(type) {
+	case *appsv1.Deployment:
+		out = append(out, b.owned(o, gvrReplicaSets)...)
+		out = append(out, b.workloadUsers(o, obj.Spec.Template.Labels, top)...)
+	case *appsv1.ReplicaSet:
+		out = append(out, b.owned(o, gvrPods)...)
+		out = append(out, b.workloadUsers(o, obj.Spec.Template.Labels, top)...)
+	case *appsv1.StatefulSet:
+		out = append(out, b.owned(o, gvrPods)...)
+		out = append(out, b.workloadUsers(o, obj.Spec.Template.Labels, top)...)
+	case *appsv1.DaemonSet:
+		out = append(out, b.owned(o, gvrPods)...)
+		out = append(out, b.workloadUsers(o, obj.Spec.Template.Labels, top)...)
+	case *batchv1.Job:
+		out = append(out, b.owned(o, gvrPods)...)
+	case *batchv1.CronJob:
+		out = append(out, b.owned(o, gvrJobs)...)
+	case *corev1.Pod:
+		out = b.podChildren(obj, top)
+	case *corev1.ServiceAccount:
+		out = b.bindings(obj)
+	case *rbacv1.RoleBinding:
+		out = append(out, b.roleRef(obj.RoleRef, obj.Namespace))
+	case *rbacv1.ClusterRoleBinding:
+		out = append(out, b.roleRef(obj.RoleRef, ""))
+	case *corev1.PersistentVolumeClaim:
+		switch {
+		case obj.Spec.VolumeName != "":
+			out = append(out, child{b.r.get(gvrPVs, "PersistentVolume", "", obj.Spec.VolumeName), RelBoundTo, true})
+		case obj.Spec.StorageClassName != nil && *obj.Spec.StorageClassName != "":
+			out = append(out, child{b.r.get(gvrStorageClasses, "StorageClass", "", *obj.Spec.StorageClassName), RelStorageClass, false})
+		}
+	case *corev1.PersistentVolume:
+		if obj.Spec.StorageClassName != "" {
+			out = append(out, child{b.r.get(gvrStorageClasses, "StorageClass", "", obj.Spec.StorageClassName), RelStorageClass, false})
+		}
+		if top && obj.Spec.ClaimRef != nil {
+			out = append(out, child{b.r.get(gvrPVCs, "PersistentVolumeClaim", obj.Spec.ClaimRef.Namespace, obj.Spec.ClaimRef.Name), RelClaimedBy, false})
+		}
+	case *corev1.Service:
+		for _, s := range b.r.list(gvrEndpointSlices, "EndpointSlice") {
+			if s.meta.GetLabels()[discoveryv1.LabelServiceName] == obj.Name {
+				out = append(out, child{s, RelOwns, true})
+			}
+		}
+	case *discoveryv1.EndpointSlice:
+		names := map[string]bool{}
+		for _, e := range obj.Endpoints {
+			if e.TargetRef != nil && e.TargetRef.Kind == "Pod" && !names[e.TargetRef.Name] {
+				names[e.TargetRef.Name] = true
+				out = append(out, child{b.r.find(gvrPods, "Pod", e.TargetRef.Name), RelRoutesTo, true})
+			}
+		}
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		ref := obj.Spec.ScaleTargetRef
+		if gvr, ok := b.r.resourceFor(ref.APIVersion, ref.Kind); ok {
+			out = append(out, child{b.r.get(gvr, ref.Kind, obj.Namespace, ref.Name), RelScales, true})
+		} else {
+			b.r.note("The autoscaler %s targets %s %s, a kind this cluster does not serve.", obj.Name, ref.Kind, ref.Name)
+		}
+	case *policyv1.PodDisruptionBudget:
+		sel, err := metav1.LabelSelectorAsSelector(obj.Spec.Selector)
+		if err == nil && !sel.Empty() {
+			for _, p := range b.r.list(gvrPods, "Pod") {
+				if sel.Matches(labels.Set(p.meta.GetLabels())) {
+					out = append(out, child{p, RelProtects, true})
+				}
+			}
+		}
+	}
+	if !isBuiltin(o.gvr.Group) {
+		// A custom resource: its operator's objects can be of any kind.
+		out = append(out, b.ownedAny(o, b.r.scanKinds())...)
+		out = append(out, b.scaledBy(o)...)
+	}
+	return out
+}
+
+// owned lists the objects of one kind whose ownerReferences name o.
+func (b *builder) owned(o object, gvr schema.GroupVersionResource) []child {
+	d := typedKinds[gvr.GroupResource()]
+	var out []child
+	for _, x := range b.r.list(gvr, d.kind) {
+		if ownedBy(x, o) {
+			out = append(out, child{x, RelOwns, true})
+		}
+	}
+	return out
+}
+
+func ownedBy(x, owner object) bool {
+	if x.meta == nil || owner.meta == nil {
+		return false
+	}
+	for _, ref := range x.meta.GetOwnerReferences() {
+		if ref.UID == owner.meta.GetUID() {
+			return true
+		}
+	}
+	return false
+}
+
+// ownedAny searches every listable kind, each listed once per run, for objects that name o
+// as their owner. Kinds the tree does not read typed are listed as metadata only; custom
+// resources among the results are read in full for their status.
+func (b *builder) ownedAny(o object, kinds []scanKind) []child {
+	var out []child
+	for _, k := range kinds {
+		for _, x := range b.r.list(k.gvr, k.kind) {
+			if x.key() == o.key() || !ownedBy(x, o) {
+				continue
+			}
+			if !isBuiltin(k.gvr.Group) {
+				x = b.r.get(k.gvr, k.kind, x.namespace, x.name)
+			}
+			out = append(out, child{x, RelOwns, true})
+		}
+	}
+	return out
+}
+
+// workloadUsers are the objects that act on a workload: its autoscaler, and when it is not
+// managed by another workload, the Services that route to its Pods and the disruption
+// budgets that cover them.
+func (b *builder) workloadUsers(o object, podLabels map[string]string, top bool) []child {
+	out := b.scaledBy(o)
+	if top || !hasController(o) {
+		out = append(out, b.selectedBy(podLabels)...)
+	}
+	return out
+}
+
+func hasController(o object) bool {
+	return o.meta != nil && metav1.GetControllerOf(o.meta) != nil
+}
+
+func (b *builder) scaledBy(o object) []child {
+	var out []child
+	for _, h := range b.r.list(gvrHPAs, "HorizontalPodAutoscaler") {
+		hpa := h.obj.(*autoscalingv2.HorizontalPodAutoscaler)
+		ref := hpa.Spec.ScaleTargetRef
+		gv, _ := schema.ParseGroupVersion(ref.APIVersion)
+		if ref.Kind == o.kind && ref.Name == o.name && gv.Group == o.gvr.Group {
+			out = append(out, child{h, RelScaledBy, false})
+		}
+	}
+	return out
+}
+
+// selectedBy are the Services whose selector matches the labels and the disruption budgets
+// whose selector does.
+func (b *builder) selectedBy(podLabels map[string]string) []child {
+	var out []child
+	set := labels.Set(podLabels)
+	for _, s := range b.r.list(gvrServices, "Service") {
+		svc := s.obj.(*corev1.Service)
+		if len(svc.Spec.Selector) > 0 && labels.SelectorFromSet(svc.Spec.Selector).Matches(set) {
+			out = append(out, child{s, RelSelectedBy, false})
+		}
+	}
+	for _, p := range b.r.list(gvrPDBs, "PodDisruptionBudget") {
+		pdb := p.obj.(*policyv1.PodDisruptionBudget)
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err == nil && !sel.Empty() && sel.Matches(set) {
+			out = append(out, child{p, RelProtectedBy, false})
+		}
+	}
+	return out
+}
+
+func (b *builder) podChildren(p *corev1.Pod, top bool) []child {
+	var out []child
+	if p.Spec.NodeName != "" {
+		out = append(out, child{b.r.get(gvrNodes, "Node", "", p.Spec.NodeName), RelRunsOn, false})
+	}
+	sa := p.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	out = append(out, child{b.r.find(gvrServiceAccounts, "ServiceAccount", sa), RelRunsAs, true})
+	// Volumes first, then env, then pull secrets; each object once, under its first use.
+	seen := map[string]bool{}
+	add := func(gvr schema.GroupVersionResource, kind, name, rel string, expand bool) {
+		k := kind + "/" + name
+		if name == "" || seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, child{b.r.find(gvr, kind, name), rel, expand})
+	}
+	for _, v := range p.Spec.Volumes {
+		switch {
+		case v.PersistentVolumeClaim != nil:
+			add(gvrPVCs, "PersistentVolumeClaim", v.PersistentVolumeClaim.ClaimName, RelMounts, true)
+		case v.Ephemeral != nil:
+			// The ephemeral volume controller names the claim after the Pod and volume.
+			add(gvrPVCs, "PersistentVolumeClaim", p.Name+"-"+v.Name, RelMounts, true)
+		case v.ConfigMap != nil:
+			add(gvrConfigMaps, "ConfigMap", v.ConfigMap.Name, RelMounts, false)
+		case v.Secret != nil:
+			add(gvrSecrets, "Secret", v.Secret.SecretName, RelMounts, false)
+		case v.Projected != nil:
+			for _, s := range v.Projected.Sources {
+				if s.ConfigMap != nil {
+					add(gvrConfigMaps, "ConfigMap", s.ConfigMap.Name, RelMounts, false)
+				}
+				if s.Secret != nil {
+					add(gvrSecrets, "Secret", s.Secret.Name, RelMounts, false)
+				}
+			}
+		}
+	}
+	containers := append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...)
+	for _, c := range containers {
+		for _, e := range c.EnvFrom {
+			if e.ConfigMapRef != nil {
+				add(gvrConfigMaps, "ConfigMap", e.ConfigMapRef.Name, RelEnvFrom, false)
+			}
+			if e.SecretRef != nil {
+				add(gvrSecrets, "Secret", e.SecretRef.Name, RelEnvFrom, false)
+			}
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				continue
+			}
+			if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
+				add(gvrConfigMaps, "ConfigMap", r.Name, RelEnvFrom, false)
+			}
+			if r := e.ValueFrom.SecretKeyRef; r != nil {
+				add(gvrSecrets, "Secret", r.Name, RelEnvFrom, false)
+			}
+		}
+	}
+	for _, s := range p.Spec.ImagePullSecrets {
+		add(gvrSecrets, "Secret", s.Name, RelPullsWith, false)
+	}
+	if top || metav1.GetControllerOf(p) == nil {
+		out = append(out, b.selectedBy(p.Labels)...)
+	}
+	return out
+}
+
+// bindings are the RoleBindings and ClusterRoleBindings that grant the account something,
+// by name or through the service-account groups it belongs to.
+func (b *builder) bindings(sa *corev1.ServiceAccount) []child {
+	groups := map[string]bool{"system:serviceaccounts": true, "system:serviceaccounts:" + sa.Namespace: true}
+	// A RoleBinding's ServiceAccount subject without a namespace means the binding's own, as
+	// the RBAC authorizer reads it.
+	names := func(subjects []rbacv1.Subject, bindingNS string) bool {
+		for _, s := range subjects {
+			switch s.Kind {
+			case rbacv1.ServiceAccountKind:
+				ns := s.Namespace
+				if ns == "" {
+					ns = bindingNS
+				}
+				if s.Name == sa.Name && ns == sa.Namespace {
+					return true
+				}
+			case rbacv1.GroupKind:
+				if groups[s.Name] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var out []child
+	for _, rb := range b.r.list(gvrRoleBindings, "RoleBinding") {
+		if names(rb.obj.(*rbacv1.RoleBinding).Subjects, rb.namespace) {
+			out = append(out, child{rb, RelBoundBy, true})
+		}
+	}
+	crbs := b.r.clusterRoleBindings()
+	sort.Slice(crbs, func(i, j int) bool { return crbs[i].Name < crbs[j].Name })
+	for _, crb := range crbs {
+		if names(crb.Subjects, "") {
+			out = append(out, child{wrap(gvrClusterBindings, "ClusterRoleBinding", crb), RelBoundBy, true})
+		}
+	}
+	return out
+}
+
+func (b *builder) roleRef(ref rbacv1.RoleRef, ns string) child {
+	if ref.Kind == "ClusterRole" {
+		return child{b.r.get(gvrClusterRoles, "ClusterRole", "", ref.Name), RelGrants, false}
+	}
+	return child{b.r.get(gvrRoles, "Role", ns, ref.Name), RelGrants, false}
+}
