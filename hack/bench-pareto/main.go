@@ -214,7 +214,7 @@ func optuna(python string, seeds []int, dims, trials, population int) ([][][]flo
 		all, version = append(all, res.Values), res.Version
 	}
 	if len(all) != len(seeds) {
-		return nil, "", fmt.Errorf("Optuna returned %d studies for %d seeds", len(all), len(seeds))
+		return nil, "", fmt.Errorf("optuna returned %d studies for %d seeds", len(all), len(seeds))
 	}
 	return all, version, nil
 }

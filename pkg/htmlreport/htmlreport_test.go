@@ -275,7 +275,8 @@ func TestEscaping(t *testing.T) {
 
 func TestDeterministicAndEmpty(t *testing.T) {
 	in := input(fixture("a", 30, 5, 8))
-	if render(t, in) != render(t, in) {
+	first, second := render(t, in), render(t, in)
+	if first != second {
 		t.Error("the same input gave different reports")
 	}
 	out := render(t, Input{})

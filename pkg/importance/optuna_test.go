@@ -61,7 +61,7 @@ func (f *fixture) inputs() ([]Param, []Trial) {
 	}
 	trials := make([]Trial, len(f.Trials))
 	for i, t := range f.Trials {
-		trials[i] = Trial{Values: t.Values, Objective: t.Objective}
+		trials[i] = Trial(t)
 	}
 	return params, trials
 }
