@@ -2,6 +2,8 @@ package arch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http/httptrace"
@@ -13,6 +15,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -104,6 +107,15 @@ type raw struct {
 	proxyCMErr  error
 	services    map[string]*corev1.Service
 	servicesErr []error
+	// active are the unfinished Pods of every namespace, reduced to what capacity needs,
+	// and podFindings what is wrong with them.
+	active      []podUsage
+	podFindings []Finding
+	activeErr   error
+	csrs        []certificatesv1.CertificateSigningRequest
+	csrsErr     error
+	// servingCerts is the chain the API server presented on the first connection.
+	servingCerts []*x509.Certificate
 }
 
 // Discover reads the cluster with the caller's credentials, every read in parallel, and
@@ -138,7 +150,13 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 	var openOnce sync.Once
 	connected := false
 	open := func(ok bool) { openOnce.Do(func() { connected = ok; close(opened) }) }
-	first := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { open(true) }})
+	first := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		// The handshake already made shows the serving certificate at no extra cost.
+		if tc, ok := info.Conn.(*tls.Conn); ok {
+			r.servingCerts = tc.ConnectionState().PeerCertificates
+		}
+		open(true)
+	}})
 	firstDone := make(chan struct{})
 	// The Services behind webhooks are read as soon as the CRDs and webhook configurations
 	// are in, while slower reads are still under way.
@@ -212,6 +230,29 @@ func Discover(ctx context.Context, src Source) (*Model, error) {
 			r.pods = l.Items
 		}
 		r.podsErr = err
+	})
+	run(func() {
+		// Every unfinished Pod is read once, a page at a time, and kept only as its requests
+		// and findings: capacity and the findings share this one read.
+		r.activeErr = listActivePods(ctx, cs, podPageSize, func(pods []corev1.Pod) {
+			for i := range pods {
+				p := &pods[i]
+				if finished(p) {
+					continue
+				}
+				r.active = append(r.active, podUsage{namespace: p.Namespace, name: p.Name, node: p.Spec.NodeName, requests: PodRequestTotals(&p.Spec)})
+				if f := podFinding(p); f != nil {
+					r.podFindings = append(r.podFindings, *f)
+				}
+			}
+		})
+	})
+	run(func() {
+		l, err := cs.CertificatesV1().CertificateSigningRequests().List(ctx, all)
+		if err == nil {
+			r.csrs = l.Items
+		}
+		r.csrsErr = err
 	})
 	run(func() {
 		l, err := cs.CoreV1().Nodes().List(ctx, all)
@@ -436,9 +477,44 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 			m.Cluster.CRDCount += len(cg.CRDs)
 		}
 	}
+	m.Capacity, m.Findings = capacityAndFindings(r, m, n, now)
 	m.Notes = n.list
 	m.Warnings = append(m.Warnings, n.warnings...)
 	return m
+}
+
+// capacityAndFindings builds the capacity report and the findings from the reads, saying in
+// notes which reads were refused and what that leaves out.
+func capacityAndFindings(r *raw, m *Model, n *notes, now time.Time) (*CapacityReport, []Finding) {
+	n.add("Pods in all namespaces", r.activeErr, "crash-looping and unschedulable Pods are not named and node requests are unknown")
+	n.add("CertificateSigningRequests", r.csrsErr, "certificates issued through the API are not checked for expiry")
+	var capNotes []string
+	if r.nodesErr != nil {
+		capNotes = append(capNotes, readNote("nodes", r.nodesErr, "allocatable resources, pools and kubelet versions are unknown; nodes are named from their Pods"))
+	}
+	if r.activeErr != nil {
+		capNotes = append(capNotes, readNote("Pods in all namespaces", r.activeErr, "requests per node and the largest Pods are unknown"))
+	}
+	capacity := buildCapacity(r.nodes, r.active, r.activeErr == nil, capNotes)
+	findings := []Finding{}
+	findings = append(findings, nodeFindings(r.nodes)...)
+	findings = append(findings, r.podFindings...)
+	findings = append(findings, deploymentFindings(r.deploys)...)
+	findings = append(findings, webhookFindings(m.Webhooks)...)
+	findings = append(findings, csrFindings(r.csrs, now)...)
+	findings = append(findings, servingCertFindings(m.Cluster.Server, r.servingCerts, now)...)
+	sortFindings(findings)
+	return capacity, findings
+}
+
+// readNote words a failed read like notes.add does, for documents with notes of their own.
+func readNote(what string, err error, consequence string) string {
+	n := &notes{}
+	n.add(what, err, consequence)
+	if len(n.list) == 0 {
+		return ""
+	}
+	return n.list[0]
 }
 
 func firstErr(errs ...error) error {

@@ -118,6 +118,7 @@ func WriteOverview(w io.Writer, m *Model, st render.Style) error {
 	if err := render.Boxes(w, m.Graph(), st); err != nil {
 		return err
 	}
+	writeFindings(w, m, st)
 	kb := KB()
 	section(w, st, "What each part does")
 	var names []string

@@ -30,6 +30,12 @@ type Model struct {
 	Warnings []string `json:"warnings"`
 	// Notes say what could not be read or inferred, so a partial view is never silent.
 	Notes []string `json:"notes"`
+	// Findings name each object that is broken or about to break, with a one-line reason:
+	// NotReady nodes, crash-looping and unschedulable Pods, Deployments short of replicas,
+	// webhooks without ready Pods and expiring certificates. Errors come first.
+	Findings []Finding `json:"findings"`
+	// Capacity is what each node can give Pods against what its Pods request; nil offline.
+	Capacity *CapacityReport `json:"capacity,omitempty"`
 	// ReadAt is set when the model was reused from the short-lived cache: when it was read.
 	ReadAt string `json:"readAt,omitempty"`
 }

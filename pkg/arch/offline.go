@@ -5,7 +5,7 @@ package arch
 func Offline() *Model {
 	kb := KB()
 	m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Offline: true, ControlPlane: []Component{},
-		Nodes: []Node{}, AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Webhooks: []Webhook{}, Warnings: []string{}, Notes: []string{}}
+		Nodes: []Node{}, AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Webhooks: []Webhook{}, Warnings: []string{}, Notes: []string{}, Findings: []Finding{}}
 	for _, name := range []string{"kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager", "cloud-controller-manager"} {
 		e := kb.Component(name)
 		m.ControlPlane = append(m.ControlPlane, Component{Name: name, Summary: e.Summary, Seen: []string{}, Health: "", TalksTo: e.TalksTo})

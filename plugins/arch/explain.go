@@ -39,12 +39,19 @@ With a topic, explain it with this cluster's live facts:
   a component  ` + topicList(componentNames()) + `
   a concept    ` + topicList(conceptNames()) + `
   a resource   pod, deployments.apps, experiments.kubeflow.org, short names too; its schema
-               comes from the cluster's OpenAPI v3 document, with who acts on it.`,
+               comes from the cluster's OpenAPI v3 document, with who acts on it.
+  capacity     (or nodes) how full each node and node pool is: allocatable CPU, memory, GPUs
+               and other extended resources against what the Pods request, and the Pods
+               that request most on each node. 'kubectl arch explain node' is the schema.`,
 		Example: `  # The live cluster's architecture
   kubectl arch explain
 
   # A component with its leader and health
   kubectl arch explain kube-scheduler
+
+  # How full the nodes and node pools are
+  kubectl arch explain nodes
+  kubectl arch explain capacity -o json
 
   # A resource: fields and the chain of controllers that act on it
   kubectl arch explain deployments.apps
@@ -114,6 +121,9 @@ func (o *ExplainOptions) Validate() error {
 
 // Run explains the topic, or the whole cluster.
 func (o *ExplainOptions) Run(cmd *cobra.Command) error {
+	if capacityTopic(o.Topic) && o.Offline {
+		return exitcode.UsageError("%s counts a live cluster's nodes and Pods; drop --offline", o.Topic)
+	}
 	entry, isEntry := archpkg.KB().Lookup(o.Topic)
 	// A concept that is also a resource (pod, namespace) is explained as the resource, with
 	// the concept's words on top, when a cluster is there to give the schema.
@@ -135,6 +145,8 @@ func (o *ExplainOptions) Run(cmd *cobra.Command) error {
 	switch {
 	case o.Topic == "":
 		return writeModel(o.Out, &o.modelFlags, m, true)
+	case capacityTopic(o.Topic):
+		return o.capacity(m)
 	case isEntry:
 		t := archpkg.ExplainTopic(m, entry)
 		return o.print(t, t.Entry.Name, archpkg.TopicGraph(t), func() error { return archpkg.WriteTopic(o.Out, t, style(o.Out)) })
@@ -172,4 +184,26 @@ func resourceName(r archpkg.Resource) string {
 		return r.Name
 	}
 	return r.Name + "." + r.Group
+}
+
+// capacityTopic tells the topics that show how full the nodes are. The singular "node"
+// stays the Node resource, as in kubectl explain node.
+func capacityTopic(topic string) bool {
+	switch strings.ToLower(topic) {
+	case "nodes", "capacity":
+		return true
+	}
+	return false
+}
+
+// capacity prints the nodes' allocatable resources against their Pods' requests.
+func (o *ExplainOptions) capacity(m *archpkg.Model) error {
+	doc := archpkg.CapacityDocument(m)
+	switch o.Output {
+	case "":
+		return archpkg.WriteCapacity(o.Out, doc, style(o.Out))
+	case "dot", "mermaid", "svg":
+		return exitcode.UsageError("%s is a table, not a diagram: use -o json, yaml or jsonpath, or leave -o out", o.Topic)
+	}
+	return o.printDoc(o.Out, doc, modelName(m))
 }

@@ -100,7 +100,7 @@ func deployment(ns, name, sa string, labels map[string]string, ready int32) *app
 			ObjectMeta: metav1.ObjectMeta{Labels: labels},
 			Spec:       corev1.PodSpec{ServiceAccountName: sa, Containers: []corev1.Container{{Name: "main", Image: "example.com/" + name + ":v1"}}},
 		}},
-		Status: appsv1.DeploymentStatus{ReadyReplicas: ready}}
+		Status: appsv1.DeploymentStatus{ReadyReplicas: ready, AvailableReplicas: ready}}
 }
 
 func daemonSet(name string, labels map[string]string) *appsv1.DaemonSet {
