@@ -19,6 +19,14 @@ func filter(formats ...string) *experiment.MetricsCollectorSpec {
 	}
 }
 
+// fileSpec is Katib's File collector with the format (defaulted, as SetDefaults leaves it).
+func fileSpec(format experiment.FileFormat) *experiment.MetricsCollectorSpec {
+	return &experiment.MetricsCollectorSpec{
+		Source:    &experiment.SourceSpec{FileSystemPath: &experiment.FileSystemPath{Path: "/katib/m", Kind: experiment.FileKind, Format: format}},
+		Collector: &experiment.CollectorSpec{Kind: experiment.FileCollector},
+	}
+}
+
 // stepFormat reads TensorFlow/PyTorch style lines such as "Accuracy at step 0: 0.1005".
 const stepFormat = `([\w|-]+)\s*at step \d+:\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)`
 
@@ -80,6 +88,14 @@ func TestParse(t *testing.T) {
 		{"custom format: json not read", filter(stepFormat), []string{"loss"}, `{"loss": 0.3}`, nil},
 		{"custom formats, several", filter(stepFormat, `([\w|-]+):\s+([\d.]+)`), []string{"Accuracy", "loss"},
 			"Accuracy at step 3: 0.5", []Sample{s("Accuracy", 0.5)}},
+		{"file TEXT: name=value", fileSpec(experiment.TextFormat), []string{"loss"}, "epoch=1 loss=0.3", []Sample{s("loss", 0.3)}},
+		{"file TEXT: json not read", fileSpec(experiment.TextFormat), []string{"loss"}, `{"loss": "0.3"}`, nil},
+		{"file JSON: string values", fileSpec(experiment.JSONFormat), []string{"accuracy", "loss"}, `{"epoch": "1", "accuracy": "0.91", "loss": "0.3"}`,
+			[]Sample{s("accuracy", 0.91), s("loss", 0.3)}},
+		{"file JSON: numbers too", fileSpec(experiment.JSONFormat), []string{"loss"}, `{"loss": 0.3}`, []Sample{s("loss", 0.3)}},
+		{"file JSON: text not read", fileSpec(experiment.JSONFormat), []string{"loss"}, "loss=0.3", nil},
+		{"tfevent: the sidecar's JSON lines", &experiment.MetricsCollectorSpec{Collector: &experiment.CollectorSpec{Kind: experiment.TfEventCollector}},
+			[]string{"test/accuracy"}, `{"test/accuracy": 0.9012, "timestamp": 1704103200}`, []Sample{st("test/accuracy", 0.9012, ts)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,8 +37,13 @@ type Parser struct {
 	// custom is true when the experiment gave its own metricsFormat; JSON lines are then
 	// not interpreted, as in Katib, where JSON and a filter exclude each other.
 	custom bool
-	names  []string
-	wanted map[string]bool
+	// jsonOnly reads JSON lines only: Katib's File collector with format JSON, and the
+	// TensorFlowEvent collector, whose sidecar prints JSON lines. textOnly reads lines by
+	// the regexes only: the File collector with format TEXT, where Katib does not read JSON.
+	jsonOnly bool
+	textOnly bool
+	names    []string
+	wanted   map[string]bool
 }
 
 // NewParser builds a parser for the metrics collector spec (nil means Katib's default) that
@@ -47,6 +52,18 @@ func NewParser(spec *experiment.MetricsCollectorSpec, names []string) (*Parser, 
 	p := &Parser{names: append([]string(nil), names...), wanted: map[string]bool{}}
 	for _, n := range names {
 		p.wanted[n] = true
+	}
+	if spec != nil && spec.Collector != nil {
+		switch spec.Collector.Kind {
+		case experiment.TfEventCollector:
+			p.jsonOnly = true
+		case experiment.FileCollector:
+			if spec.Source != nil && spec.Source.FileSystemPath != nil && spec.Source.FileSystemPath.Format == experiment.JSONFormat {
+				p.jsonOnly = true
+			} else {
+				p.textOnly = true
+			}
+		}
 	}
 	var formats []string
 	if spec != nil && spec.Source != nil && spec.Source.Filter != nil && len(spec.Source.Filter.MetricsFormat) > 0 {
@@ -78,6 +95,9 @@ func (p *Parser) Describe() string {
 		// Shown raw, not Go-quoted, so users can paste it into grep -E or a regex tester.
 		quoted[i] = "'" + re.String() + "'"
 	}
+	if p.jsonOnly {
+		return fmt.Sprintf("metrics %s as JSON objects {\"%s\": \"0.91\"}, one per line", strings.Join(p.names, ", "), firstOr(p.names, "accuracy"))
+	}
 	if p.custom {
 		return fmt.Sprintf("metrics %s matched by the regular expression(s) %s (first group the name, second the value)",
 			strings.Join(p.names, ", "), strings.Join(quoted, ", "))
@@ -105,7 +125,11 @@ func (p *Parser) Parse(line string) []Sample {
 			ts, line = t, rest
 		}
 	}
-	if !p.custom {
+	if p.jsonOnly {
+		samples, _ := p.parseJSON(line, ts)
+		return samples
+	}
+	if !p.custom && !p.textOnly {
 		if samples, ok := p.parseJSON(line, ts); ok {
 			return samples
 		}

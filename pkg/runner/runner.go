@@ -18,6 +18,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
@@ -76,6 +78,9 @@ type Config struct {
 	Clock clock.WithTickerAndDelayedExecution
 	// ClientID identifies this client in the state (tests pin it); empty draws one.
 	ClientID string
+	// CollectorImage is the metrics collector sidecar's image for File and TensorFlowEvent
+	// collectors; empty is trial.DefaultCollectorImage.
+	CollectorImage string
 }
 
 // ExistsError says an experiment of that name is already stored.
@@ -150,7 +155,10 @@ func (r *Runner) DryRun(ctx context.Context) error {
 	}
 	exp := r.st.Experiment
 	name := exp.Name + "-dryrun00"
-	obj, err := trial.Render(exp, name, suggestions[0].Assignments)
+	if err := r.checkSidecars(ctx); err != nil {
+		return err
+	}
+	obj, err := r.render(exp, name, suggestions[0].Assignments)
 	if err != nil {
 		return &TemplateError{Err: err}
 	}
@@ -170,6 +178,50 @@ func (r *Runner) DryRun(ctx context.Context) error {
 		return &TemplateError{Err: err}
 	}
 	return err
+}
+
+// render builds a trial's workload, with the metrics collector sidecar when the
+// experiment's collector reads files.
+func (r *Runner) render(exp *experiment.Experiment, name string, assignments []experiment.ParameterAssignment) (*unstructured.Unstructured, error) {
+	obj, err := trial.Render(exp, name, assignments)
+	if err != nil {
+		return nil, err
+	}
+	if err := trial.AddCollector(obj, exp.Spec.MetricsCollectorSpec, exp.Spec.TrialTemplate.PrimaryContainerName, r.cfg.CollectorImage, metricNames(exp.Spec.Objective)); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// SidecarError says the cluster cannot run the metrics collector sidecar.
+type SidecarError struct{ Version, Kind string }
+
+func (e *SidecarError) Error() string {
+	return fmt.Sprintf("the %s metrics collector runs as a native sidecar container, which needs Kubernetes 1.29 or newer, and the cluster runs %s; "+
+		"upgrade the cluster, or have the trainer print its metrics to stdout and use collector kind StdOut", e.Kind, e.Version)
+}
+
+// checkSidecars refuses, before anything is created, clusters too old for native sidecars
+// (init containers with restartPolicy Always): there the collector would be an init
+// container that never ends, and no trial would ever start.
+func (r *Runner) checkSidecars(ctx context.Context) error {
+	mc := r.st.Experiment.Spec.MetricsCollectorSpec
+	if !trial.NeedsCollector(mc) || r.cfg.Client == nil {
+		return nil
+	}
+	var info *version.Info
+	err := r.retry(ctx, func(ctx context.Context) error {
+		var err error
+		info, err = r.cfg.Client.Discovery().ServerVersion()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("cannot read the cluster's version, needed to know whether it runs native sidecar containers: %w", err)
+	}
+	if !trial.SupportsNativeSidecars(info) {
+		return &SidecarError{Version: info.GitVersion, Kind: string(mc.Collector.Kind)}
+	}
+	return nil
 }
 
 // Runner drives one stored experiment.
@@ -255,6 +307,9 @@ func New(cfg Config, st *store.State) (*Runner, error) {
 		PrimaryContainer: tt.PrimaryContainerName,
 		SuccessCondition: tt.SuccessCondition, FailureCondition: tt.FailureCondition,
 		Clock: cfg.Clock,
+	}
+	if trial.NeedsCollector(exp.Spec.MetricsCollectorSpec) {
+		monCfg.LogContainer = trial.CollectorContainer
 	}
 	if cfg.NewMonitor != nil {
 		r.mon = cfg.NewMonitor(monCfg)
@@ -525,7 +580,7 @@ func (r *Runner) fill(ctx context.Context) (int, error) {
 
 func (r *Runner) createWorkload(ctx context.Context, t *store.TrialRecord) error {
 	exp := r.st.Experiment
-	obj, err := trial.Render(exp, t.Name, t.Assignments)
+	obj, err := r.render(exp, t.Name, t.Assignments)
 	if err != nil {
 		return err
 	}

@@ -174,7 +174,7 @@ func (m *Monitor) follow(ctx context.Context, s *podStream) {
 			problem = s.deleted()
 			return
 		}
-		opts := &corev1.PodLogOptions{Container: m.cfg.PrimaryContainer, Follow: true, Timestamps: true}
+		opts := &corev1.PodLogOptions{Container: m.logContainer(), Follow: true, Timestamps: true}
 		if s.lines > 0 && !s.lastTS.IsZero() {
 			since := metav1.NewTime(s.lastTS.Truncate(time.Second))
 			opts.SinceTime = &since
@@ -357,12 +357,19 @@ func (m *Monitor) podState(s *podStream) (present, terminated bool) {
 	if !isPod || pod.UID != s.uid {
 		return false, false
 	}
-	return true, primaryTerminated(pod, m.cfg.PrimaryContainer)
+	return true, primaryTerminated(pod, m.logContainer())
 }
 
+// primaryTerminated says whether the container has terminated; it looks at init
+// containers too, where a collector sidecar's status is.
 func primaryTerminated(pod *corev1.Pod, container string) bool {
 	for _, cs := range pod.Status.ContainerStatuses {
 		if cs.Name == container || container == "" {
+			return cs.State.Terminated != nil
+		}
+	}
+	for _, cs := range pod.Status.InitContainerStatuses {
+		if cs.Name == container {
 			return cs.State.Terminated != nil
 		}
 	}

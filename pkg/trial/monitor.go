@@ -64,8 +64,13 @@ type MonitorConfig struct {
 	Namespace  string
 	Experiment string
 	Kind       Kind
-	// PrimaryContainer is the container whose log carries the metrics.
+	// PrimaryContainer is the training container: its start and end are the trial's.
 	PrimaryContainer string
+	// LogContainer is the container whose log carries the metrics, when that is not the
+	// primary container: the metrics collector sidecar of File and TensorFlowEvent
+	// collectors, a native sidecar (an init container) that the kubelet stops after the
+	// primary container ends.
+	LogContainer string
 	// SuccessCondition and FailureCondition are gjson queries on the workload (Katib's
 	// trialTemplate conditions); empty means the pod phase decides.
 	SuccessCondition string
@@ -294,6 +299,9 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	var out []Event
 	var start []*podStream
 	ran := containerRan(pod, m.cfg.PrimaryContainer)
+	// The log is followed once the trial has started and its log container has run; a
+	// collector sidecar starts before the primary container, so it has by then.
+	logRan := ran && (m.cfg.LogContainer == "" || sidecarRan(pod, m.cfg.LogContainer))
 	if ran && !w.started {
 		w.started = true
 		out = append(out, Event{Trial: name, Type: Started})
@@ -317,7 +325,7 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	// rather than the trial looking as if it printed nothing.
 	workloadGone := deleted && !m.cfg.Kind.IsJob && w.terminal == nil
 	s := w.streams[pod.UID]
-	if ran && s == nil && !workloadGone {
+	if logRan && s == nil && !workloadGone {
 		s = newPodStream(name, pod)
 		w.streams[pod.UID] = s
 		w.active++
@@ -326,7 +334,7 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 			w.ctx, w.cancel = context.WithCancel(m.ctx)
 		}
 	}
-	if s != nil && (deleted || primaryTerminated(pod, m.cfg.PrimaryContainer)) {
+	if s != nil && (deleted || primaryTerminated(pod, m.logContainer())) {
 		s.poke()
 	}
 	out = append(out, m.completeIfReady(name, w)...)
@@ -499,6 +507,25 @@ func (m *Monitor) graceTimer(name string, w *watched) {
 	w.graceOver = true // give up waiting for a stream that will not come
 	out := m.completeIfReady(name, w)
 	m.unlockAndEmit(out)
+}
+
+// logContainer is the container whose log is followed.
+func (m *Monitor) logContainer() string {
+	if m.cfg.LogContainer != "" {
+		return m.cfg.LogContainer
+	}
+	return m.cfg.PrimaryContainer
+}
+
+// sidecarRan says whether an init container (a native sidecar) has started, whatever the
+// pod's phase: the kubelet stops sidecars after the pod's phase may already say Succeeded.
+func sidecarRan(pod *corev1.Pod, container string) bool {
+	for _, cs := range pod.Status.InitContainerStatuses {
+		if cs.Name == container {
+			return cs.State.Running != nil || cs.State.Terminated != nil || cs.LastTerminationState.Terminated != nil
+		}
+	}
+	return false
 }
 
 func containerRan(pod *corev1.Pod, container string) bool {

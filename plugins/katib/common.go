@@ -21,6 +21,7 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/report"
 	"github.com/kubectl-katib/plugins/pkg/runner"
 	"github.com/kubectl-katib/plugins/pkg/store"
+	"github.com/kubectl-katib/plugins/pkg/trial"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
@@ -31,6 +32,7 @@ type runFlags struct {
 	TrialStartTimeout time.Duration
 	OutageTimeout     time.Duration
 	Cleanup           bool
+	CollectorImage    string
 }
 
 func (f *runFlags) add(cmd *cobra.Command, what string) {
@@ -38,6 +40,7 @@ func (f *runFlags) add(cmd *cobra.Command, what string) {
 	cmd.Flags().DurationVar(&f.TrialStartTimeout, "trial-start-timeout", f.TrialStartTimeout, "Fail a trial whose container has not started after this long (image pull errors, unschedulable pods); 0 waits forever.")
 	cmd.Flags().DurationVar(&f.OutageTimeout, "outage-timeout", f.OutageTimeout, "How long to wait for an unreachable API server before exiting with code 1; what ended is recorded and 'resume' continues the rest.")
 	cmd.Flags().BoolVar(&f.Cleanup, "cleanup", false, "On Ctrl-C, delete the running trials instead of leaving them for "+what+".")
+	cmd.Flags().StringVar(&f.CollectorImage, "collector-image", trial.DefaultCollectorImage, "Image of the metrics collector sidecar added to trials of File and TensorFlowEvent collectors. The default is the image 'make images' builds into the local development cluster; elsewhere, push that image to a registry the cluster can pull from and pass its reference.")
 }
 
 func (f *runFlags) validate() error {
@@ -54,6 +57,7 @@ func (f *runFlags) config(c *kube.Clients, ns string) runner.Config {
 	return runner.Config{
 		Client: c.Clientset, Dynamic: c.Dynamic, Store: newStore(c, ns),
 		TrialStartTimeout: f.TrialStartTimeout, OutageTimeout: f.OutageTimeout, Cleanup: f.Cleanup,
+		CollectorImage: f.CollectorImage,
 	}
 }
 

@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -11,7 +12,9 @@ import (
 )
 
 const (
-	fileCollector   = `spec.metricsCollectorSpec.collector.kind: Unsupported value: "File": client-side runs read metrics from the primary container's log, not from a file in the trial; print the metrics to stdout as well (name=value or JSON lines) and use kind StdOut (the default)`
+	fileLogNote     = `spec.metricsCollectorSpec.collector.kind: File: each trial Pod gets a metrics collector sidecar (image set by --collector-image) that follows /katib/mnist.log and prints it to its log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)`
+	fileJSONNote    = `spec.metricsCollectorSpec.collector.kind: File: each trial Pod gets a metrics collector sidecar (image set by --collector-image) that follows /katib/mnist.json and prints it to its log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)`
+	resumeNote      = `spec.resumePolicy: %s has no effect client-side: there is no suggestion service to keep running or to save to a volume. An interrupted run continues with 'kubectl katib resume' under any policy (the search picks up from the recorded trials), but a finished experiment cannot be continued by raising maxTrialCount: run the file again under another name (--name)`
 	customCollector = `spec.metricsCollectorSpec.collector.kind: Unsupported value: "Custom": a custom collector is a sidecar that reports to Katib's database, which client-side runs do not have; print the metrics to stdout and use kind StdOut (the default)`
 	pbtUnsupported  = `spec.algorithm.algorithmName: Unsupported value: "pbt": population based training exchanges checkpoints between trials through a volume Katib's suggestion service mounts, which a client-side run does not have`
 	// Katib's own webhook rejects this too: simple-pbt.yaml asks for 3 failed trials out of 2.
@@ -28,7 +31,7 @@ var examples = []struct {
 	errs  []string
 	notes []string
 }{
-	{"early-stopping/median-stop-with-json-format.yaml", []string{fileCollector}, nil},
+	{"early-stopping/median-stop-with-json-format.yaml", nil, []string{fileJSONNote}},
 	{"early-stopping/median-stop.yaml", nil, nil},
 	{"hp-tuning/bayesian-optimization.yaml", nil, nil},
 	{"hp-tuning/cma-es.yaml", nil, nil},
@@ -38,15 +41,15 @@ var examples = []struct {
 	{"hp-tuning/multivariate-tpe.yaml", nil, nil},
 	{"hp-tuning/optuna-distribution.yaml", nil, nil},
 	{"hp-tuning/random.yaml", nil, nil},
-	{"hp-tuning/simple-pbt.yaml", []string{pbtCounts, pbtUnsupported}, nil},
+	{"hp-tuning/simple-pbt.yaml", []string{pbtCounts, pbtUnsupported}, []string{fmt.Sprintf(resumeNote, "FromVolume")}},
 	{"hp-tuning/sobol.yaml", nil, nil},
 	{"hp-tuning/tpe.yaml", nil, nil},
 	{"metrics-collector/custom-metrics-collector.yaml", []string{customCollector}, nil},
-	{"metrics-collector/file-metrics-collector-with-json-format.yaml", []string{fileCollector}, nil},
-	{"metrics-collector/file-metrics-collector.yaml", []string{fileCollector}, nil},
+	{"metrics-collector/file-metrics-collector-with-json-format.yaml", nil, []string{fileJSONNote}},
+	{"metrics-collector/file-metrics-collector.yaml", nil, []string{fileLogNote}},
 	{"metrics-collector/metrics-collection-strategy.yaml", nil, nil},
-	{"resume-experiment/from-volume-resume.yaml", nil, nil},
-	{"resume-experiment/long-running-resume.yaml", nil, nil},
+	{"resume-experiment/from-volume-resume.yaml", nil, []string{fmt.Sprintf(resumeNote, "FromVolume")}},
+	{"resume-experiment/long-running-resume.yaml", nil, []string{fmt.Sprintf(resumeNote, "LongRunning")}},
 	{"trial-template/trial-configmap-source.yaml", nil, []string{configMapNote}},
 	{"trial-template/trial-metadata-substitution.yaml", nil, nil},
 }

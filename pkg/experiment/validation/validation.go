@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -652,10 +653,6 @@ func validateWorkload(t *experiment.TrialTemplate, typed any) field.ErrorList {
 
 // Collector kinds Katib has and why each cannot run client-side.
 var unsupportedCollectors = map[experiment.CollectorKind]string{
-	experiment.FileCollector: "client-side runs read metrics from the primary container's log, not from a file in the trial; " +
-		"print the metrics to stdout as well (name=value or JSON lines) and use kind StdOut (the default)",
-	experiment.TfEventCollector: "client-side runs read metrics from the primary container's log, not from TensorFlow event files; " +
-		"print the metrics to stdout (e.g. accuracy=0.91) and use kind StdOut (the default)",
 	experiment.PrometheusMetricCollector: "client-side runs read metrics from the primary container's log and do not scrape trial endpoints; " +
 		"print the metrics to stdout and use kind StdOut (the default)",
 	experiment.CustomCollector: "a custom collector is a sidecar that reports to Katib's database, which client-side runs do not have; " +
@@ -674,9 +671,12 @@ func validateMetricsCollector(mc *experiment.MetricsCollectorSpec) field.ErrorLi
 		kp := metricsCollectorPath.Child("collector", "kind")
 		if reason, ok := unsupportedCollectors[kind]; ok {
 			errs = append(errs, notSupported(kp, string(kind), reason))
-		} else if kind != experiment.StdOutCollector && kind != experiment.NoneCollector && kind != "" {
-			errs = append(errs, field.NotSupported(kp, string(kind), []string{string(experiment.StdOutCollector), string(experiment.NoneCollector)}))
+		} else if kind != experiment.StdOutCollector && kind != experiment.NoneCollector && kind != "" &&
+			kind != experiment.FileCollector && kind != experiment.TfEventCollector {
+			errs = append(errs, field.NotSupported(kp, string(kind), []string{string(experiment.StdOutCollector), string(experiment.FileCollector),
+				string(experiment.TfEventCollector), string(experiment.NoneCollector)}))
 		}
+		errs = append(errs, validateFileSystemPath(mc)...)
 	}
 	if mc.Source != nil && mc.Source.Filter != nil {
 		fp := metricsCollectorPath.Child("source", "filter", "metricsFormat")
@@ -688,6 +688,47 @@ func validateMetricsCollector(mc *experiment.MetricsCollectorSpec) field.ErrorLi
 			case re.NumSubexp() < 2:
 				errs = append(errs, field.Invalid(fp.Index(i), f, "two top subexpressions are required: the first group matches the metric name, the second its value"))
 			}
+		}
+	}
+	return errs
+}
+
+// validateFileSystemPath applies Katib's rules for the File collector (an absolute file path,
+// format TEXT or JSON, no filter with JSON) and the TensorFlowEvent collector (an absolute
+// directory).
+func validateFileSystemPath(mc *experiment.MetricsCollectorSpec) field.ErrorList {
+	kind := mc.Collector.Kind
+	if kind != experiment.FileCollector && kind != experiment.TfEventCollector {
+		return nil
+	}
+	sp := metricsCollectorPath.Child("source", "fileSystemPath")
+	var fsp *experiment.FileSystemPath
+	if mc.Source != nil {
+		fsp = mc.Source.FileSystemPath
+	}
+	what, wantKind := "the metrics file", experiment.FileKind
+	if kind == experiment.TfEventCollector {
+		what, wantKind = "the directory of the TensorFlow event files", experiment.DirectoryKind
+	}
+	if fsp == nil || fsp.Path == "" {
+		return field.ErrorList{field.Required(sp.Child("path"), fmt.Sprintf("the %s collector needs the absolute path of %s", kind, what))}
+	}
+	var errs field.ErrorList
+	if !path.IsAbs(fsp.Path) {
+		errs = append(errs, field.Invalid(sp.Child("path"), fsp.Path, fmt.Sprintf("must be the absolute path of %s inside the training container", what)))
+	}
+	if fsp.Kind != wantKind {
+		errs = append(errs, field.Invalid(sp.Child("kind"), string(fsp.Kind), fmt.Sprintf("the %s collector reads %s: use kind %s", kind, what, wantKind)))
+	}
+	if kind == experiment.FileCollector {
+		switch fsp.Format {
+		case experiment.TextFormat, experiment.JSONFormat:
+		default:
+			errs = append(errs, field.NotSupported(sp.Child("format"), string(fsp.Format), []string{string(experiment.TextFormat), string(experiment.JSONFormat)}))
+		}
+		if fsp.Format == experiment.JSONFormat && mc.Source.Filter != nil && len(mc.Source.Filter.MetricsFormat) > 0 {
+			errs = append(errs, field.Invalid(metricsCollectorPath.Child("source", "filter"), mc.Source.Filter.MetricsFormat,
+				"a filter applies to TEXT files only: JSON lines are read by their keys; remove the filter or use format TEXT"))
 		}
 	}
 	return errs
@@ -748,10 +789,33 @@ func Notes(e *experiment.Experiment) []string {
 				"nsga2 breeds new trials only once population_size trials have succeeded, so lower population_size or raise maxTrialCount", *e.Spec.MaxTrialCount, p))
 		}
 	}
+	if mc := e.Spec.MetricsCollectorSpec; mc != nil && mc.Collector != nil &&
+		(mc.Collector.Kind == experiment.FileCollector || mc.Collector.Kind == experiment.TfEventCollector) {
+		notes = append(notes, fmt.Sprintf("spec.metricsCollectorSpec.collector.kind: %s: each trial Pod gets a metrics collector sidecar (image set by --collector-image) "+
+			"that follows %s and prints it to its log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)",
+			mc.Collector.Kind, describeSource(mc)))
+	}
+	switch e.Spec.ResumePolicy {
+	case experiment.LongRunning, experiment.FromVolume:
+		notes = append(notes, fmt.Sprintf("spec.resumePolicy: %s has no effect client-side: there is no suggestion service to keep running or to save to a volume. "+
+			"An interrupted run continues with 'kubectl katib resume' under any policy (the search picks up from the recorded trials), "+
+			"but a finished experiment cannot be continued by raising maxTrialCount: run the file again under another name (--name)", e.Spec.ResumePolicy))
+	}
 	if !CollectsMetrics(e) {
 		notes = append(notes, "spec.metricsCollectorSpec.collector.kind: None: trial logs are not read for metrics, so trials are judged by success or failure alone and no best trial is chosen")
 	}
 	return notes
+}
+
+func describeSource(mc *experiment.MetricsCollectorSpec) string {
+	p := ""
+	if mc.Source != nil && mc.Source.FileSystemPath != nil {
+		p = mc.Source.FileSystemPath.Path
+	}
+	if mc.Collector.Kind == experiment.TfEventCollector {
+		return "the TensorFlow event files under " + p
+	}
+	return p
 }
 
 func sortedKeys(m map[string]bool) []string {

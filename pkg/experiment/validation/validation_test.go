@@ -128,12 +128,34 @@ func TestRules(t *testing.T) {
 			e.Spec.TrialTemplate.PrimaryContainerName = ""
 		}, "spec.trialTemplate.primaryContainerName: Required value: name the container whose log carries the metrics: one of trainer, sidecar"},
 		{"conditions missing", func(e *experiment.Experiment) { e.Spec.TrialTemplate.FailureCondition = "" }, "spec.trialTemplate: Required value: successCondition and failureCondition must be specified"},
-		{"collector File", func(e *experiment.Experiment) { e.Spec.MetricsCollectorSpec.Collector.Kind = experiment.FileCollector }, `spec.metricsCollectorSpec.collector.kind: Unsupported value: "File": client-side runs read metrics from the primary container's log`},
+		{"collector File without a path", func(e *experiment.Experiment) { e.Spec.MetricsCollectorSpec.Collector.Kind = experiment.FileCollector },
+			`spec.metricsCollectorSpec.source.fileSystemPath.path: Required value: the File collector needs the absolute path of the metrics file`},
+		{"collector File relative path", func(e *experiment.Experiment) {
+			e.Spec.MetricsCollectorSpec = fileCollector("katib/m.log", experiment.FileKind, experiment.TextFormat)
+		}, `spec.metricsCollectorSpec.source.fileSystemPath.path: Invalid value: "katib/m.log": must be the absolute path of the metrics file inside the training container`},
+		{"collector File directory", func(e *experiment.Experiment) {
+			e.Spec.MetricsCollectorSpec = fileCollector("/katib", experiment.DirectoryKind, experiment.TextFormat)
+		}, `spec.metricsCollectorSpec.source.fileSystemPath.kind: Invalid value: "Directory": the File collector reads the metrics file: use kind File`},
+		{"collector File format", func(e *experiment.Experiment) {
+			e.Spec.MetricsCollectorSpec = fileCollector("/katib/m", experiment.FileKind, "YAML")
+		}, `spec.metricsCollectorSpec.source.fileSystemPath.format: Unsupported value: "YAML": supported values: "TEXT", "JSON"`},
+		{"collector File JSON with a filter", func(e *experiment.Experiment) {
+			e.Spec.MetricsCollectorSpec = fileCollector("/katib/m.json", experiment.FileKind, experiment.JSONFormat)
+			e.Spec.MetricsCollectorSpec.Source.Filter = &experiment.FilterSpec{MetricsFormat: []string{`(\w+)=(\d+)`}}
+		}, `spec.metricsCollectorSpec.source.filter: Invalid value: ["(\\w+)=(\\d+)"]: a filter applies to TEXT files only`},
+		{"collector TensorFlowEvent file", func(e *experiment.Experiment) {
+			e.Spec.MetricsCollectorSpec = fileCollector("/logs/events", experiment.FileKind, "")
+			e.Spec.MetricsCollectorSpec.Collector.Kind = experiment.TfEventCollector
+		}, `spec.metricsCollectorSpec.source.fileSystemPath.kind: Invalid value: "File": the TensorFlowEvent collector reads the directory of the TensorFlow event files: use kind Directory`},
+		{"collector Custom", func(e *experiment.Experiment) {
+			e.Spec.MetricsCollectorSpec.Collector.Kind = experiment.CustomCollector
+		},
+			`spec.metricsCollectorSpec.collector.kind: Unsupported value: "Custom": a custom collector is a sidecar that reports to Katib's database`},
 		{"collector Prometheus", func(e *experiment.Experiment) {
 			e.Spec.MetricsCollectorSpec.Collector.Kind = experiment.PrometheusMetricCollector
 		}, `spec.metricsCollectorSpec.collector.kind: Unsupported value: "PrometheusMetric": client-side runs read metrics from the primary container's log and do not scrape`},
 		{"collector Push", func(e *experiment.Experiment) { e.Spec.MetricsCollectorSpec.Collector.Kind = "Push" }, `spec.metricsCollectorSpec.collector.kind: Unsupported value: "Push": pushed metrics go to Katib's database`},
-		{"collector unknown", func(e *experiment.Experiment) { e.Spec.MetricsCollectorSpec.Collector.Kind = "Stdout" }, `spec.metricsCollectorSpec.collector.kind: Unsupported value: "Stdout": supported values: "StdOut", "None"`},
+		{"collector unknown", func(e *experiment.Experiment) { e.Spec.MetricsCollectorSpec.Collector.Kind = "Stdout" }, `spec.metricsCollectorSpec.collector.kind: Unsupported value: "Stdout": supported values: "StdOut", "File", "TensorFlowEvent", "None"`},
 		{"metrics format one group", func(e *experiment.Experiment) {
 			e.Spec.MetricsCollectorSpec.Source = &experiment.SourceSpec{Filter: &experiment.FilterSpec{MetricsFormat: []string{`accuracy=([\d.]+)`}}}
 		}, `spec.metricsCollectorSpec.source.filter.metricsFormat[0]: Invalid value: "accuracy=([\\d.]+)": two top subexpressions are required`},
@@ -267,5 +289,31 @@ func TestSummary(t *testing.T) {
 	e.Spec.MaxTrialCount = nil
 	if s := Summary(e); s != "algorithm random, no trial limit, 2 in parallel" {
 		t.Errorf("Summary = %q", s)
+	}
+}
+
+func fileCollector(p string, kind experiment.FileSystemKind, format experiment.FileFormat) *experiment.MetricsCollectorSpec {
+	return &experiment.MetricsCollectorSpec{
+		Source:    &experiment.SourceSpec{FileSystemPath: &experiment.FileSystemPath{Path: p, Kind: kind, Format: format}},
+		Collector: &experiment.CollectorSpec{Kind: experiment.FileCollector},
+	}
+}
+
+func TestFileCollectorsValidate(t *testing.T) {
+	for _, mc := range []*experiment.MetricsCollectorSpec{
+		fileCollector("/katib/mnist.log", experiment.FileKind, experiment.TextFormat),
+		fileCollector("/katib/mnist.json", experiment.FileKind, experiment.JSONFormat),
+		{Source: &experiment.SourceSpec{FileSystemPath: &experiment.FileSystemPath{Path: "/logs", Kind: experiment.DirectoryKind}},
+			Collector: &experiment.CollectorSpec{Kind: experiment.TfEventCollector}},
+	} {
+		e := load(t, "valid.yaml")
+		e.Spec.MetricsCollectorSpec = mc
+		if errs := Validate(e); len(errs) > 0 {
+			t.Errorf("%s %+v: %v", mc.Collector.Kind, *mc.Source.FileSystemPath, errs.ToAggregate())
+		}
+		notes := strings.Join(Notes(e), "\n")
+		if !strings.Contains(notes, "metrics collector sidecar") || !strings.Contains(notes, mc.Source.FileSystemPath.Path) {
+			t.Errorf("%s: notes %q do not explain the sidecar", mc.Collector.Kind, notes)
+		}
 	}
 }
