@@ -129,10 +129,6 @@ type child struct {
 
 func (b *builder) node(o object, rel string) *Node {
 	n := &Node{Kind: o.kind, APIVersion: o.gvr.GroupVersion().String(), Name: o.name, Namespace: o.namespace, Relation: rel}
-	if rel == RelOwns {
-		// Ownership is the tree's default link; kubectl-tree draws it without a word.
-		n.Relation = ""
-	}
 	switch {
 	case o.unread != "":
 		n.Status = Status{Phase: o.unread}

@@ -23,9 +23,13 @@ func renderStatus(health string) string {
 	return ""
 }
 
-// statusText is the STATUS column: the phase, and the reason when there is one.
-func statusText(s Status) string {
+// statusText is the STATUS column: the phase, and the reason when there is one. A running
+// Pod's reason stands alone, as in kubectl get pods: "CrashLoopBackOff" says it all.
+func statusText(n *Node) string {
+	s := n.Status
 	switch {
+	case n.Kind == "Pod" && s.Phase == "Running" && s.Reason != "":
+		return s.Reason
 	case s.Phase == "":
 		return s.Reason
 	case s.Reason == "" || s.Reason == s.Phase:
@@ -45,7 +49,12 @@ func Write(w io.Writer, t *Tree, now time.Time, st render.Style) error {
 		if n.Created != nil {
 			age = duration.HumanDuration(now.Sub(*n.Created))
 		}
-		tn := &render.TreeNode{Relation: n.Relation, Label: label(n), Columns: []string{n.Status.Ready, statusText(n.Status), age},
+		rel := n.Relation
+		if rel == RelOwns {
+			// Ownership is the tree's main link; kubectl-tree draws it without a word.
+			rel = ""
+		}
+		tn := &render.TreeNode{Relation: rel, Label: label(n), Columns: []string{n.Status.Ready, statusText(n), age},
 			Status: renderStatus(n.Status.Health), Details: n.Details, Faded: n.Seen}
 		if n.Seen {
 			tn.Label += " (shown above)"
@@ -146,7 +155,7 @@ func (t *Tree) Graph() *render.Graph {
 				groups[gid] = grp
 			}
 			var lines []string
-			if s := strings.TrimSpace(n.Status.Ready + " " + statusText(n.Status)); s != "" {
+			if s := strings.TrimSpace(n.Status.Ready + " " + statusText(n)); s != "" {
 				lines = append(lines, s)
 			}
 			lines = append(lines, n.Details...)
@@ -154,9 +163,6 @@ func (t *Tree) Graph() *render.Graph {
 		}
 		if parent != nil {
 			rel := n.Relation
-			if rel == "" {
-				rel = RelOwns
-			}
 			g.Edges = append(g.Edges, render.Edge{From: id(parent), To: nid, Label: rel, Dashed: rel != RelOwns})
 		}
 	})
