@@ -48,6 +48,8 @@ var poolLabels = []string{
 type Capacity struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
+	// ReadAt is set when the facts were reused from the short-lived cache: when they were read.
+	ReadAt string `json:"readAt,omitempty"`
 	CapacityReport
 }
 
@@ -452,7 +454,7 @@ func quantityText(name corev1.ResourceName, q resource.Quantity) string {
 
 // CapacityDocument is the capacity view as its own document, for -o json|yaml.
 func CapacityDocument(m *Model) *Capacity {
-	c := &Capacity{APIVersion: SchemaVersion, Kind: KindCapacity}
+	c := &Capacity{APIVersion: SchemaVersion, Kind: KindCapacity, ReadAt: m.ReadAt}
 	if m.Capacity != nil {
 		c.CapacityReport = *m.Capacity
 	} else {
@@ -508,9 +510,20 @@ func WriteCapacity(w io.Writer, c *Capacity, st render.Style) error {
 	if len(c.Pools) > 0 {
 		section(w, st, "Pools")
 		render.Paragraph(w, st, 2, "Nodes are grouped by their pool label ("+strings.Join(poolLabels[:4], ", ")+" and others), instance type, roles and kubelet version.")
-		pt := output.NewTable(append([]string{"pool", "instance type", "roles", "kubelet", "nodes"}, names...)...)
+		// The pool's name already says its instance type, roles and kubelet version.
+		pt := output.NewTable(append([]string{"pool", "nodes", "ready"}, names...)...)
+		ready := map[string]bool{}
+		for _, n := range c.Nodes {
+			ready[n.Name] = n.Ready
+		}
 		for _, p := range c.Pools {
-			cells := []string{p.Name, orWord(p.InstanceType, "-"), orWord(strings.Join(p.Roles, ","), "-"), orWord(p.KubeletVersion, "-"), fmt.Sprint(len(p.Nodes))}
+			up := 0
+			for _, n := range p.Nodes {
+				if ready[n] {
+					up++
+				}
+			}
+			cells := []string{p.Name, fmt.Sprint(len(p.Nodes)), fmt.Sprint(up)}
 			for _, r := range p.Resources {
 				cells = append(cells, usageCell(r))
 			}
@@ -548,6 +561,9 @@ func WriteCapacity(w io.Writer, c *Capacity, st render.Style) error {
 		for _, n := range c.Notes {
 			render.Paragraph(w, st, 2, "- "+n)
 		}
+	}
+	if c.ReadAt != "" {
+		fmt.Fprintf(w, "\nFacts read at %s (cached; --refresh re-reads).\n", c.ReadAt)
 	}
 	fmt.Fprintf(w, "\nThe Node resource's fields: kubectl arch explain node\n")
 	return nil
