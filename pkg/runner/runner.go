@@ -786,12 +786,12 @@ func (r *Runner) complete(ctx context.Context, t *store.TrialRecord, ev trial.Ev
 		return r.settle(ctx, t, suggest.StateFailed, "TrialFailed", msg)
 	case (t.Objective == nil || (r.st.MultiObjective() && t.Objectives == nil)) && !r.noMetrics:
 		name := r.st.Experiment.Spec.Objective.ObjectiveMetricName
-		msg := fmt.Sprintf("the objective metric %q never appeared in the log of container %q; lines were matched with %s",
-			name, r.st.Experiment.Spec.TrialTemplate.PrimaryContainerName, r.parser.Describe())
+		msg := fmt.Sprintf("the objective metric %q never appeared in %s; lines were matched with %s",
+			name, r.metricsSource(), r.parser.Describe())
 		if missing := r.missingObjectives(c); t.Objective != nil && len(missing) > 0 {
 			// The first objective was there: say which of the others were not.
-			msg = fmt.Sprintf("the objective metric(s) %q never appeared in the log of container %q, so the trial has no value on every objective; lines were matched with %s",
-				missing, r.st.Experiment.Spec.TrialTemplate.PrimaryContainerName, r.parser.Describe())
+			msg = fmt.Sprintf("the objective metric(s) %q never appeared in %s, so the trial has no value on every objective; lines were matched with %s",
+				missing, r.metricsSource(), r.parser.Describe())
 		}
 		if p := c.Partial(); p != "" {
 			msg += fmt.Sprintf("; the log ends with %q and no line end, which is not read as a metric (it may have been cut short): end every metrics line with a newline", p)
@@ -805,6 +805,23 @@ func (r *Runner) complete(ctx context.Context, t *store.TrialRecord, ev trial.Ev
 	default:
 		return r.settle(ctx, t, suggest.StateSucceeded, "TrialSucceeded", "Trial has succeeded")
 	}
+}
+
+// metricsSource says where a trial's metrics are read, for messages about missing ones.
+func (r *Runner) metricsSource() string {
+	spec := r.st.Experiment.Spec
+	mc := spec.MetricsCollectorSpec
+	if !trial.NeedsCollector(mc) {
+		return fmt.Sprintf("the log of container %q", spec.TrialTemplate.PrimaryContainerName)
+	}
+	p := ""
+	if mc.Source != nil && mc.Source.FileSystemPath != nil {
+		p = mc.Source.FileSystemPath.Path
+	}
+	if mc.Collector.Kind == experiment.TfEventCollector {
+		return fmt.Sprintf("the TensorFlow event files under %s (read by the sidecar container %q; metric names select tags as in Katib: \"train/accuracy\" is the tag accuracy in files under a directory train)", p, trial.CollectorContainer)
+	}
+	return fmt.Sprintf("the file %s (read by the sidecar container %q)", p, trial.CollectorContainer)
 }
 
 func tailOf(c *metrics.Collector) string {

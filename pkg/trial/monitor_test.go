@@ -51,6 +51,12 @@ type harness struct {
 // are established, so that every later change reaches them.
 func newHarness(t *testing.T, kind Kind, clk clock.WithTicker, logs *fakeLogs, objs ...runtime.Object) *harness {
 	t.Helper()
+	return newHarnessWith(t, kind, clk, logs, nil, objs...)
+}
+
+// newHarnessWith is newHarness with a change to the monitor's configuration.
+func newHarnessWith(t *testing.T, kind Kind, clk clock.WithTicker, logs *fakeLogs, edit func(*MonitorConfig), objs ...runtime.Object) *harness {
+	t.Helper()
 	if logs == nil {
 		logs = newFakeLogs()
 	}
@@ -75,6 +81,9 @@ func newHarness(t *testing.T, kind Kind, clk clock.WithTicker, logs *fakeLogs, o
 	}
 	if kind.IsJob {
 		cfg.SuccessCondition, cfg.FailureCondition = experiment.DefaultJobSuccessCondition, experiment.DefaultJobFailureCondition
+	}
+	if edit != nil {
+		edit(&cfg)
 	}
 	h := &harness{t: t, client: client, logs: logs, mon: NewMonitor(cfg)}
 	ctx, cancel := context.WithCancel(context.Background())

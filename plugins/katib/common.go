@@ -40,7 +40,7 @@ func (f *runFlags) add(cmd *cobra.Command, what string) {
 	cmd.Flags().DurationVar(&f.TrialStartTimeout, "trial-start-timeout", f.TrialStartTimeout, "Fail a trial whose container has not started after this long (image pull errors, unschedulable pods); 0 waits forever.")
 	cmd.Flags().DurationVar(&f.OutageTimeout, "outage-timeout", f.OutageTimeout, "How long to wait for an unreachable API server before exiting with code 1; what ended is recorded and 'resume' continues the rest.")
 	cmd.Flags().BoolVar(&f.Cleanup, "cleanup", false, "On Ctrl-C, delete the running trials instead of leaving them for "+what+".")
-	cmd.Flags().StringVar(&f.CollectorImage, "collector-image", trial.DefaultCollectorImage, "Image of the metrics collector sidecar added to trials of File and TensorFlowEvent collectors. The default is the image 'make images' builds into the local development cluster; elsewhere, push that image to a registry the cluster can pull from and pass its reference.")
+	cmd.Flags().StringVar(&f.CollectorImage, "collector-image", trial.DefaultCollectorImage, "Image of the metrics collector sidecar added to the trials of experiments whose collector is File or TensorFlowEvent. The default is the image 'make images' builds into the local development cluster; a release publishes the image to a registry, and other clusters need that reference (or your own copy's).")
 }
 
 func (f *runFlags) validate() error {
