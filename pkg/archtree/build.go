@@ -230,7 +230,9 @@ func (b *builder) children(o object, top bool) []child {
 	}
 	if !isBuiltin(o.gvr.Group) {
 		// A custom resource: its operator's objects can be of any kind.
-		out = append(out, b.ownedAny(o, b.r.scanKinds())...)
+		kinds := b.r.scanKinds()
+		b.r.prefetch(kinds, "objects owned by custom resources")
+		out = append(out, b.ownedAny(o, kinds)...)
 		out = append(out, b.scaledBy(o)...)
 	}
 	return out
@@ -337,7 +339,12 @@ func (b *builder) podChildren(p *corev1.Pod, top bool) []child {
 	if sa == "" {
 		sa = "default"
 	}
-	out = append(out, child{b.r.find(gvrServiceAccounts, "ServiceAccount", sa), RelRunsAs, true})
+	acct := b.r.find(gvrServiceAccounts, "ServiceAccount", sa)
+	if acct.obj == nil && acct.unread != "" {
+		// The account's bindings name it, not its object: they can be found all the same.
+		acct.obj = &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: p.Namespace}}
+	}
+	out = append(out, child{acct, RelRunsAs, true})
 	// Volumes first, then env, then pull secrets; each object once, under its first use.
 	seen := map[string]bool{}
 	add := func(gvr schema.GroupVersionResource, kind, name, rel string, expand bool) {

@@ -322,6 +322,52 @@ func TestForbiddenListsAreNoted(t *testing.T) {
 	}
 }
 
+func TestUnreadableKindsInTheOwnerSearch(t *testing.T) {
+	widget := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "widgets.example.io/v1", "kind": "Widget",
+		"metadata": map[string]any{"name": "blue", "namespace": ns, "uid": "w1"},
+	}}
+	f := newFixture(t, widget)
+	for _, res := range []string{"configmaps", "secrets"} {
+		f.meta.PrependReactor("list", res, func(a k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: res}, "", errors.New("no"))
+		})
+	}
+	tree := f.build(t, "widgets.widgets.example.io", "Widget", ns, "blue")
+	want := "Could not list 2 kinds in namespace shop (forbidden) to look for objects owned by custom resources: configmaps, secrets."
+	if len(tree.Notes) != 1 || tree.Notes[0] != want {
+		t.Errorf("notes %q, want one: %q", tree.Notes, want)
+	}
+}
+
+func TestUnreadableAccountStillShowsItsBindings(t *testing.T) {
+	pod := readyPod(om("db-0", "p1", nil, "", ""), nil, "db")
+	role := &rbacv1.Role{ObjectMeta: om("reader", "r1", nil, "", "")}
+	rb := &rbacv1.RoleBinding{ObjectMeta: om("db-reads", "rb1", nil, "", ""),
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "db", Namespace: ns}},
+		RoleRef:  rbacv1.RoleRef{Kind: "Role", Name: "reader"}}
+	f := newFixture(t, pod, role, rb, node)
+	f.kube.PrependReactor("list", "serviceaccounts", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "serviceaccounts"}, "", errors.New("no"))
+	})
+	f.kube.PrependReactor("get", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "node-1", errors.New("no"))
+	})
+	tree := f.build(t, "pods", "Pod", ns, "db-0")
+	if !chain(tree, "Pod/db-0", "runs as ServiceAccount/db", "bound by RoleBinding/db-reads", "grants Role/reader") {
+		t.Error("bindings of an account that cannot be read are missing")
+	}
+	if s := find(tree, "ServiceAccount", "db").Status; s.Phase != "Forbidden" {
+		t.Errorf("unreadable account status %+v", s)
+	}
+	if s := find(tree, "Node", "node-1").Status; s.Phase != "Forbidden" {
+		t.Errorf("unreadable node status %+v", s)
+	}
+	if all := strings.Join(tree.Notes, "\n"); !strings.Contains(all, "serviceaccounts in namespace shop (forbidden)") || !strings.Contains(all, "node node-1 (forbidden)") {
+		t.Errorf("notes %q", tree.Notes)
+	}
+}
+
 func TestMissingTarget(t *testing.T) {
 	f := newFixture(t, deploymentObjects()...)
 	_, err := archtree.Build(t.Context(), f.clients, archtree.Target{GVR: appsv1.SchemeGroupVersion.WithResource("deployments"), Kind: "Deployment", Namespace: ns, Name: "nope"})

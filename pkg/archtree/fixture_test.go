@@ -68,6 +68,7 @@ var resources = []*metav1.APIResourceList{
 // all of them in the dynamic client and their metadata in the metadata client.
 type fixture struct {
 	kube    *kubefake.Clientset
+	meta    *metadatafake.FakeMetadataClient
 	clients archtree.Clients
 }
 
@@ -112,10 +113,11 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 	if err := metav1.AddMetaToScheme(ms); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{kube: kube, clients: archtree.Clients{
+	mc := metadatafake.NewSimpleMetadataClient(ms, metas...)
+	return &fixture{kube: kube, meta: mc, clients: archtree.Clients{
 		Kube:      kube,
 		Dynamic:   dynamicfake.NewSimpleDynamicClient(runtime.NewScheme(), dyn...),
-		Metadata:  metadatafake.NewSimpleMetadataClient(ms, metas...),
+		Metadata:  mc,
 		Discovery: disc,
 		Mapper:    restmapper.NewShortcutExpander(restmapper.NewDiscoveryRESTMapper(groups), disc, nil),
 	}}

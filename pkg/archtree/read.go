@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -215,10 +216,12 @@ type reader struct {
 	c     Clients
 	ns    string
 	lists map[schema.GroupResource][]object
-	gets  map[string]object
-	notes []string
-	noted map[string]bool
-	scan  []scanKind
+	// failed says, for kinds that could not be listed, what to show for their objects.
+	failed map[schema.GroupResource]string
+	gets   map[string]object
+	notes  []string
+	noted  map[string]bool
+	scan   []scanKind
 	// scanned is true once the namespace's listable kinds were found from discovery.
 	scanned bool
 }
@@ -230,7 +233,7 @@ type scanKind struct {
 }
 
 func newReader(ctx context.Context, c Clients, ns string) *reader {
-	return &reader{ctx: ctx, c: c, ns: ns, lists: map[schema.GroupResource][]object{}, gets: map[string]object{}, noted: map[string]bool{}}
+	return &reader{ctx: ctx, c: c, ns: ns, lists: map[schema.GroupResource][]object{}, failed: map[schema.GroupResource]string{}, gets: map[string]object{}, noted: map[string]bool{}}
 }
 
 func (r *reader) note(format string, args ...any) {
@@ -239,6 +242,17 @@ func (r *reader) note(format string, args ...any) {
 		r.noted[s] = true
 		r.notes = append(r.notes, s)
 	}
+}
+
+// whyShort words a read error in a few words, for a note that groups several kinds.
+func whyShort(err error) string {
+	switch {
+	case apierrors.IsForbidden(err):
+		return "forbidden"
+	case apierrors.IsNotFound(err), apierrors.IsMethodNotSupported(err):
+		return "not served"
+	}
+	return "error"
 }
 
 // why words a read error for a note.
@@ -268,17 +282,38 @@ func (r *reader) list(gvr schema.GroupVersionResource, kind string) []object {
 	if l, ok := r.lists[gr]; ok {
 		return l
 	}
-	var out []object
 	if r.ns == "" {
 		// A cluster-scoped root has no namespace to look in; listing every namespace
 		// would be far slower than the question deserves.
 		r.lists[gr] = nil
 		return nil
 	}
+	out, err := r.fetch(gvr, kind)
+	r.store(gr, out, err)
+	if err != nil {
+		r.note("Could not list %s in namespace %s (%s): the tree leaves them out.", gr, r.ns, why(err))
+	}
+	return out
+}
+
+// store keeps a kind's list, and why it failed, for the rest of the run.
+func (r *reader) store(gr schema.GroupResource, out []object, err error) {
+	r.lists[gr] = out
+	if err != nil {
+		r.failed[gr] = unreadWord(err)
+	}
+}
+
+// fetch lists one kind in the namespace: typed for the kinds the tree reads in full,
+// metadata only for the rest. It touches no reader state, so kinds can be fetched in
+// parallel.
+func (r *reader) fetch(gvr schema.GroupVersionResource, kind string) ([]object, error) {
+	gr := gvr.GroupResource()
+	var out []object
 	if d, ok := typedKinds[gr]; ok {
 		items, err := d.list(r.ctx, r.c.Kube, r.ns)
 		if err != nil {
-			r.note("Could not list %s in namespace %s (%s): the tree leaves them out.", gr, r.ns, why(err))
+			return nil, err
 		}
 		for _, it := range items {
 			out = append(out, wrap(d.gvr, d.kind, it))
@@ -289,16 +324,78 @@ func (r *reader) list(gvr schema.GroupVersionResource, kind string) []object {
 		}
 		l, err := r.c.Metadata.Resource(gvr).Namespace(r.ns).List(r.ctx, metav1.ListOptions{})
 		if err != nil {
-			r.note("Could not list %s in namespace %s (%s): the tree leaves them out.", gr, r.ns, why(err))
-		} else {
-			for i := range l.Items {
-				out = append(out, wrap(gvr, kind, &l.Items[i]))
-			}
+			return nil, err
+		}
+		for i := range l.Items {
+			out = append(out, wrap(gvr, kind, &l.Items[i]))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	r.lists[gr] = out
-	return out
+	return out, nil
+}
+
+// prefetch lists the kinds not yet read, a few at a time: a custom resource's owned objects
+// may be of any kind, and one list after another would take seconds on a cluster serving a
+// hundred kinds. Kinds that cannot be listed are named in one note, not one note each.
+func (r *reader) prefetch(kinds []scanKind, why string) {
+	if r.ns == "" {
+		return
+	}
+	var todo []scanKind
+	for _, k := range kinds {
+		if _, ok := r.lists[k.gvr.GroupResource()]; !ok {
+			todo = append(todo, k)
+		}
+	}
+	type result struct {
+		out []object
+		err error
+	}
+	results := make([]result, len(todo))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, k := range todo {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out, err := r.fetch(k.gvr, k.kind)
+			results[i] = result{out, err}
+		}()
+	}
+	wg.Wait()
+	byReason := map[string][]string{}
+	var reasons []string
+	for i, k := range todo {
+		gr := k.gvr.GroupResource()
+		err := results[i].err
+		if apierrors.IsNotFound(err) {
+			// Cached discovery can name a kind whose CRD was deleted since: no objects of
+			// it exist, so none can be missing from the tree.
+			err = nil
+		}
+		r.store(gr, results[i].out, err)
+		if err != nil {
+			w := whyShort(err)
+			if byReason[w] == nil {
+				reasons = append(reasons, w)
+			}
+			byReason[w] = append(byReason[w], gr.String())
+		}
+	}
+	for _, w := range reasons {
+		names := byReason[w]
+		r.note("Could not list %s in namespace %s (%s) to look for %s: %s.", plural(len(names), "kind"), r.ns, w, why, strings.Join(names, ", "))
+	}
+}
+
+// unreadWord is the status of an object whose kind could not be read.
+func unreadWord(err error) string {
+	if apierrors.IsForbidden(err) {
+		return "Forbidden"
+	}
+	return "Unreadable"
 }
 
 // find returns a namespaced object of a listed kind by name; a missing one has a nil obj.
@@ -308,23 +405,7 @@ func (r *reader) find(gvr schema.GroupVersionResource, kind, name string) object
 			return o
 		}
 	}
-	o := object{gvr: gvr, kind: kind, namespace: r.ns, name: name}
-	if msg, ok := r.listFailed(gvr.GroupResource()); ok {
-		o.unread = msg
-	}
-	return o
-}
-
-// listFailed reports whether the kind's list left a note, so a missing object is shown as
-// unknown rather than as not found.
-func (r *reader) listFailed(gr schema.GroupResource) (string, bool) {
-	prefix := "Could not list " + gr.String() + " "
-	for _, n := range r.notes {
-		if strings.HasPrefix(n, prefix) {
-			return "Unreadable", true
-		}
-	}
-	return "", false
+	return object{gvr: gvr, kind: kind, namespace: r.ns, name: name, unread: r.failed[gvr.GroupResource()]}
 }
 
 // get reads one object by name, cluster-scoped or in a namespace, once per run.
@@ -366,7 +447,7 @@ func (r *reader) get(gvr schema.GroupVersionResource, kind, ns, name string) obj
 		o = wrap(gvr, kind, obj)
 	case apierrors.IsNotFound(err):
 	default:
-		o.unread = "Unreadable"
+		o.unread = unreadWord(err)
 		r.note("Could not read %s %s (%s).", strings.ToLower(kind), name, why(err))
 	}
 	r.gets[k] = o

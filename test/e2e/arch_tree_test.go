@@ -3,7 +3,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -248,5 +251,45 @@ data: {size: "3"}
 	}
 	if out := kubectl(t, "arch", "tree", "deploy/web", "-n", ns, "-o", "jsonpath={.root.children[0].kind}", cache); out != "ReplicaSet" {
 		t.Errorf("-o jsonpath: %q", out)
+	}
+}
+
+// TestArchTreeRestrictedUser: a user who may read Pods and ConfigMaps in one namespace and
+// nothing else gets the tree of its Pod, with every kind it could not read named.
+func TestArchTreeRestrictedUser(t *testing.T) {
+	kc := filepath.Join(clusterDir(t), restrictedKubeconfig)
+	if _, err := os.Stat(kc); err != nil {
+		t.Skipf("no restricted kubeconfig: %v", err)
+	}
+	name := "arch-tree-" + uniqueSuffix(t)
+	mustKubectlAs(t, kc, pausePodManifest(name, restrictedNamespace), "create", "-f", "-")
+	t.Cleanup(func() {
+		_, _, _ = kubectlAs(kc, nil, "-n", restrictedNamespace, "delete", "pod", name, "--ignore-not-found", "--wait=false")
+	})
+	env := []string{"KUBECONFIG=" + kc}
+	cache := archCacheDir(t)
+	out, errOut, code := runKubectlEnv(env, "arch", "tree", "pod/"+name, "-n", restrictedNamespace, "-o", "json", cache)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var tree archtree.Tree
+	if err := json.Unmarshal([]byte(out), &tree); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if tree.Root == nil || tree.Root.Name != name {
+		t.Fatalf("root: %+v", tree.Root)
+	}
+	notes := strings.Join(tree.Notes, "\n")
+	for _, want := range []string{"serviceaccounts in namespace " + restrictedNamespace + " (forbidden)", "(forbidden)"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q: %q", want, tree.Notes)
+		}
+	}
+	if sa := treeNode(&tree, "ServiceAccount", "default"); sa == nil || sa.Status.Phase != "Forbidden" {
+		t.Errorf("account: %+v", sa)
+	}
+	text, _, code := runKubectlEnv(env, "arch", "tree", "pod/"+name, "-n", restrictedNamespace, cache)
+	if code != 0 || !strings.Contains(text, "Partial view:") || !strings.Contains(text, "Pod/"+name) {
+		t.Errorf("exit %d, text:\n%s", code, text)
 	}
 }
