@@ -1,6 +1,8 @@
 // Package runner is the client-side experiment controller: it asks the search algorithm for
 // trials, creates them in the cluster, follows them through watches on the experiment's
-// pods (and jobs), reads their metrics from the primary container's log, stops them early
+// pods (and jobs), reads their metrics from the primary container's log (or, for Katib's
+// File and TensorFlowEvent collectors, from the log of the collector sidecar it adds to each
+// trial, which prints what the trainer writes to its metrics file), stops them early
 // when asked, and records each trial in the cluster when it ends (pkg/store says what is
 // written when). It rides out API server outages: writes are retried with back-off, and
 // only an outage longer than Config.OutageTimeout ends the run, with everything that ended

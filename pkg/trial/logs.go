@@ -3,7 +3,9 @@
 //
 // # Following a trial's log
 //
-// Metrics come from the primary container's log, read through the API server. A follow
+// Metrics come from the primary container's log, read through the API server (for File and
+// TensorFlowEvent collectors, from the log of the collector sidecar, MonitorConfig.LogContainer,
+// whose termination then plays the part the primary container's plays below). A follow
 // stream can end at any time without the container having ended: kube-apiserver restarts,
 // proxies drop idle connections, and a graceful API server shutdown ends streams with a
 // clean EOF. A monitor that took the end of a stream for the end of the log would record

@@ -53,6 +53,12 @@ Job or Pod, with the labels katib.kubeflow.org/experiment and katib.kubeflow.org
 that ConfigMap. Metrics are read from the primary container's log as the trial runs; each
 trial is recorded in a ConfigMap of its own when it ends.
 
+Katib's File and TensorFlowEvent collectors work too: each trial Pod gets a small collector
+container (--collector-image) as a native sidecar, which needs Kubernetes 1.29 or newer. It
+shares the metrics file's directory with the primary container through an emptyDir (or the
+volume already mounted there), prints what the trainer writes, and is stopped by the kubelet
+when the trainer ends, after printing what was left of the file.
+
 If the API server cannot be reached, the run waits and retries (log streams are reopened where
 they broke, so no metric is lost or counted twice); past --outage-timeout it exits with code 1
 and 'resume' continues.

@@ -12,8 +12,8 @@ import (
 )
 
 const (
-	fileLogNote     = `spec.metricsCollectorSpec.collector.kind: File: each trial Pod gets a metrics collector sidecar (image set by --collector-image) that follows /katib/mnist.log and prints it to its log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)`
-	fileJSONNote    = `spec.metricsCollectorSpec.collector.kind: File: each trial Pod gets a metrics collector sidecar (image set by --collector-image) that follows /katib/mnist.json and prints it to its log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)`
+	fileLogNote     = `spec.metricsCollectorSpec.collector.kind: File: each trial Pod gets a metrics collector sidecar (image set by --collector-image) that follows /katib/mnist.log and prints what it reads to its own log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)`
+	fileJSONNote    = `spec.metricsCollectorSpec.collector.kind: File: each trial Pod gets a metrics collector sidecar (image set by --collector-image) that follows /katib/mnist.json and prints what it reads to its own log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)`
 	resumeNote      = `spec.resumePolicy: %s has no effect client-side: there is no suggestion service to keep running or to save to a volume. An interrupted run continues with 'kubectl katib resume' under any policy (the search picks up from the recorded trials), but a finished experiment cannot be continued by raising maxTrialCount: run the file again under another name (--name)`
 	customCollector = `spec.metricsCollectorSpec.collector.kind: Unsupported value: "Custom": a custom collector is a sidecar that reports to Katib's database, which client-side runs do not have; print the metrics to stdout and use kind StdOut (the default)`
 	pbtUnsupported  = `spec.algorithm.algorithmName: Unsupported value: "pbt": population based training exchanges checkpoints between trials through a volume Katib's suggestion service mounts, which a client-side run does not have`

@@ -792,7 +792,7 @@ func Notes(e *experiment.Experiment) []string {
 	if mc := e.Spec.MetricsCollectorSpec; mc != nil && mc.Collector != nil &&
 		(mc.Collector.Kind == experiment.FileCollector || mc.Collector.Kind == experiment.TfEventCollector) {
 		notes = append(notes, fmt.Sprintf("spec.metricsCollectorSpec.collector.kind: %s: each trial Pod gets a metrics collector sidecar (image set by --collector-image) "+
-			"that follows %s and prints it to its log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)",
+			"that follows %s and prints what it reads to its own log, where the metrics are read; it needs Kubernetes 1.29 or newer (native sidecar containers)",
 			mc.Collector.Kind, describeSource(mc)))
 	}
 	switch e.Spec.ResumePolicy {
