@@ -93,6 +93,7 @@ func Build(ctx context.Context, c Clients, t Target) (*Tree, error) {
 				break
 			}
 			n := b.node(ch.o, ch.rel)
+			n.Details = append(ch.details, n.Details...)
 			it.n.Children = append(it.n.Children, n)
 			count++
 			if !ch.expand || ch.o.obj == nil {
@@ -125,6 +126,8 @@ type child struct {
 	o      object
 	rel    string
 	expand bool
+	// details are added to the object's own, saying why it is related.
+	details []string
 }
 
 func (b *builder) node(o object, rel string) *Node {
@@ -186,21 +189,21 @@ func (b *builder) children(o object, top bool) []child {
 	case *corev1.PersistentVolumeClaim:
 		switch {
 		case obj.Spec.VolumeName != "":
-			out = append(out, child{b.r.get(gvrPVs, "PersistentVolume", "", obj.Spec.VolumeName), RelBoundTo, true})
+			out = append(out, child{o: b.r.get(gvrPVs, "PersistentVolume", "", obj.Spec.VolumeName), rel: RelBoundTo, expand: true})
 		case obj.Spec.StorageClassName != nil && *obj.Spec.StorageClassName != "":
-			out = append(out, child{b.r.get(gvrStorageClasses, "StorageClass", "", *obj.Spec.StorageClassName), RelStorageClass, false})
+			out = append(out, child{o: b.r.get(gvrStorageClasses, "StorageClass", "", *obj.Spec.StorageClassName), rel: RelStorageClass, expand: false})
 		}
 	case *corev1.PersistentVolume:
 		if obj.Spec.StorageClassName != "" {
-			out = append(out, child{b.r.get(gvrStorageClasses, "StorageClass", "", obj.Spec.StorageClassName), RelStorageClass, false})
+			out = append(out, child{o: b.r.get(gvrStorageClasses, "StorageClass", "", obj.Spec.StorageClassName), rel: RelStorageClass, expand: false})
 		}
 		if top && obj.Spec.ClaimRef != nil {
-			out = append(out, child{b.r.get(gvrPVCs, "PersistentVolumeClaim", obj.Spec.ClaimRef.Namespace, obj.Spec.ClaimRef.Name), RelClaimedBy, false})
+			out = append(out, child{o: b.r.get(gvrPVCs, "PersistentVolumeClaim", obj.Spec.ClaimRef.Namespace, obj.Spec.ClaimRef.Name), rel: RelClaimedBy, expand: false})
 		}
 	case *corev1.Service:
 		for _, s := range b.r.list(gvrEndpointSlices, "EndpointSlice") {
 			if s.meta.GetLabels()[discoveryv1.LabelServiceName] == obj.Name {
-				out = append(out, child{s, RelOwns, true})
+				out = append(out, child{o: s, rel: RelOwns, expand: true})
 			}
 		}
 	case *discoveryv1.EndpointSlice:
@@ -208,13 +211,13 @@ func (b *builder) children(o object, top bool) []child {
 		for _, e := range obj.Endpoints {
 			if e.TargetRef != nil && e.TargetRef.Kind == "Pod" && !names[e.TargetRef.Name] {
 				names[e.TargetRef.Name] = true
-				out = append(out, child{b.r.find(gvrPods, "Pod", e.TargetRef.Name), RelRoutesTo, true})
+				out = append(out, child{o: b.r.find(gvrPods, "Pod", e.TargetRef.Name), rel: RelRoutesTo, expand: true})
 			}
 		}
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		ref := obj.Spec.ScaleTargetRef
 		if gvr, ok := b.r.resourceFor(ref.APIVersion, ref.Kind); ok {
-			out = append(out, child{b.r.get(gvr, ref.Kind, obj.Namespace, ref.Name), RelScales, true})
+			out = append(out, child{o: b.r.get(gvr, ref.Kind, obj.Namespace, ref.Name), rel: RelScales, expand: true})
 		} else {
 			b.r.note("The autoscaler %s targets %s %s, a kind this cluster does not serve.", obj.Name, ref.Kind, ref.Name)
 		}
@@ -223,20 +226,49 @@ func (b *builder) children(o object, top bool) []child {
 		if err == nil && !sel.Empty() {
 			for _, p := range b.r.list(gvrPods, "Pod") {
 				if sel.Matches(labels.Set(p.meta.GetLabels())) {
-					out = append(out, child{p, RelProtects, true})
+					out = append(out, child{o: p, rel: RelProtects, expand: true})
 				}
 			}
 		}
 	}
-	if !isBuiltin(o.gvr.Group) {
-		// A custom resource: its operator's objects can be of any kind.
-		kinds := b.r.scanKinds()
-		b.r.prefetch(kinds, "objects owned by custom resources")
-		out = append(out, b.ownedAny(o, kinds)...)
+	custom := !isBuiltin(o.gvr.Group)
+	// A custom resource's operator may create objects of any kind; so may any client that
+	// sets an ownerReference on what it creates (a ConfigMap that owns Jobs, so deleting it
+	// collects them). Every kind is searched for the root, and for custom resources
+	// anywhere in the tree, but not for each built-in object below the root: the rules
+	// above already name what their controllers create.
+	if custom || (top && !controllerKinds[o.kind]) {
+		switch {
+		case o.namespace == "" && custom:
+			b.r.note("Objects owned by the cluster-scoped %s %s are not searched for: they could be in any namespace.", o.kind, o.name)
+		case o.namespace != "":
+			what := "objects owned by custom resources"
+			if !custom {
+				what = "objects owned by " + o.kind + " " + o.name
+			}
+			kinds := b.r.scanKinds()
+			b.r.prefetch(kinds, what)
+			out = append(out, b.ownedAny(o, kinds)...)
+		}
+	}
+	if custom {
 		out = append(out, b.scaledBy(o)...)
 	}
-	return out
+	// The same object can be reached by two rules (a Service's EndpointSlices by label and
+	// by ownership); the first one says more.
+	seen := map[string]bool{}
+	kept := out[:0]
+	for _, c := range out {
+		if !seen[c.o.key()] {
+			seen[c.o.key()] = true
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
+
+// controllerKinds are the built-in kinds whose owned objects the rules above find.
+var controllerKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true, "Job": true, "CronJob": true}
 
 // owned lists the objects of one kind whose ownerReferences name o.
 func (b *builder) owned(o object, gvr schema.GroupVersionResource) []child {
@@ -244,7 +276,7 @@ func (b *builder) owned(o object, gvr schema.GroupVersionResource) []child {
 	var out []child
 	for _, x := range b.r.list(gvr, d.kind) {
 		if ownedBy(x, o) {
-			out = append(out, child{x, RelOwns, true})
+			out = append(out, child{o: x, rel: RelOwns, expand: true})
 		}
 	}
 	return out
@@ -275,7 +307,7 @@ func (b *builder) ownedAny(o object, kinds []scanKind) []child {
 			if !isBuiltin(k.gvr.Group) {
 				x = b.r.get(k.gvr, k.kind, x.namespace, x.name)
 			}
-			out = append(out, child{x, RelOwns, true})
+			out = append(out, child{o: x, rel: RelOwns, expand: true})
 		}
 	}
 	return out
@@ -303,7 +335,7 @@ func (b *builder) scaledBy(o object) []child {
 		ref := hpa.Spec.ScaleTargetRef
 		gv, _ := schema.ParseGroupVersion(ref.APIVersion)
 		if ref.Kind == o.kind && ref.Name == o.name && gv.Group == o.gvr.Group {
-			out = append(out, child{h, RelScaledBy, false})
+			out = append(out, child{o: h, rel: RelScaledBy, expand: false})
 		}
 	}
 	return out
@@ -317,14 +349,14 @@ func (b *builder) selectedBy(podLabels map[string]string) []child {
 	for _, s := range b.r.list(gvrServices, "Service") {
 		svc := s.obj.(*corev1.Service)
 		if len(svc.Spec.Selector) > 0 && labels.SelectorFromSet(svc.Spec.Selector).Matches(set) {
-			out = append(out, child{s, RelSelectedBy, false})
+			out = append(out, child{o: s, rel: RelSelectedBy, expand: false})
 		}
 	}
 	for _, p := range b.r.list(gvrPDBs, "PodDisruptionBudget") {
 		pdb := p.obj.(*policyv1.PodDisruptionBudget)
 		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
 		if err == nil && !sel.Empty() && sel.Matches(set) {
-			out = append(out, child{p, RelProtectedBy, false})
+			out = append(out, child{o: p, rel: RelProtectedBy, expand: false})
 		}
 	}
 	return out
@@ -333,7 +365,7 @@ func (b *builder) selectedBy(podLabels map[string]string) []child {
 func (b *builder) podChildren(p *corev1.Pod, top bool) []child {
 	var out []child
 	if p.Spec.NodeName != "" {
-		out = append(out, child{b.r.get(gvrNodes, "Node", "", p.Spec.NodeName), RelRunsOn, false})
+		out = append(out, child{o: b.r.get(gvrNodes, "Node", "", p.Spec.NodeName), rel: RelRunsOn, expand: false})
 	}
 	sa := p.Spec.ServiceAccountName
 	if sa == "" {
@@ -344,7 +376,7 @@ func (b *builder) podChildren(p *corev1.Pod, top bool) []child {
 		// The account's bindings name it, not its object: they can be found all the same.
 		acct.obj = &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: p.Namespace}}
 	}
-	out = append(out, child{acct, RelRunsAs, true})
+	out = append(out, child{o: acct, rel: RelRunsAs, expand: true})
 	// Volumes first, then env, then pull secrets; each object once, under its first use.
 	seen := map[string]bool{}
 	add := func(gvr schema.GroupVersionResource, kind, name, rel string, expand bool) {
@@ -353,7 +385,7 @@ func (b *builder) podChildren(p *corev1.Pod, top bool) []child {
 			return
 		}
 		seen[k] = true
-		out = append(out, child{b.r.find(gvr, kind, name), rel, expand})
+		out = append(out, child{o: b.r.find(gvr, kind, name), rel: rel, expand: expand})
 	}
 	for _, v := range p.Spec.Volumes {
 		switch {
@@ -414,7 +446,8 @@ func (b *builder) bindings(sa *corev1.ServiceAccount) []child {
 	groups := map[string]bool{"system:serviceaccounts": true, "system:serviceaccounts:" + sa.Namespace: true}
 	// A RoleBinding's ServiceAccount subject without a namespace means the binding's own, as
 	// the RBAC authorizer reads it.
-	names := func(subjects []rbacv1.Subject, bindingNS string) bool {
+	// via is "" for a binding that names the account, or the group it names the account by.
+	names := func(subjects []rbacv1.Subject, bindingNS string) (ok bool, via string) {
 		for _, s := range subjects {
 			switch s.Kind {
 			case rbacv1.ServiceAccountKind:
@@ -423,27 +456,33 @@ func (b *builder) bindings(sa *corev1.ServiceAccount) []child {
 					ns = bindingNS
 				}
 				if s.Name == sa.Name && ns == sa.Namespace {
-					return true
+					return true, ""
 				}
 			case rbacv1.GroupKind:
 				if groups[s.Name] {
-					return true
+					ok, via = true, s.Name
 				}
 			}
 		}
-		return false
+		return ok, via
+	}
+	note := func(via string) []string {
+		if via == "" {
+			return nil
+		}
+		return []string{"names the account through the group " + via}
 	}
 	var out []child
 	for _, rb := range b.r.list(gvrRoleBindings, "RoleBinding") {
-		if names(rb.obj.(*rbacv1.RoleBinding).Subjects, rb.namespace) {
-			out = append(out, child{rb, RelBoundBy, true})
+		if ok, via := names(rb.obj.(*rbacv1.RoleBinding).Subjects, rb.namespace); ok {
+			out = append(out, child{o: rb, rel: RelBoundBy, expand: true, details: note(via)})
 		}
 	}
 	crbs := b.r.clusterRoleBindings()
 	sort.Slice(crbs, func(i, j int) bool { return crbs[i].Name < crbs[j].Name })
 	for _, crb := range crbs {
-		if names(crb.Subjects, "") {
-			out = append(out, child{wrap(gvrClusterBindings, "ClusterRoleBinding", crb), RelBoundBy, true})
+		if ok, via := names(crb.Subjects, ""); ok {
+			out = append(out, child{o: wrap(gvrClusterBindings, "ClusterRoleBinding", crb), rel: RelBoundBy, expand: true, details: note(via)})
 		}
 	}
 	return out
@@ -451,7 +490,7 @@ func (b *builder) bindings(sa *corev1.ServiceAccount) []child {
 
 func (b *builder) roleRef(ref rbacv1.RoleRef, ns string) child {
 	if ref.Kind == "ClusterRole" {
-		return child{b.r.get(gvrClusterRoles, "ClusterRole", "", ref.Name), RelGrants, false}
+		return child{o: b.r.get(gvrClusterRoles, "ClusterRole", "", ref.Name), rel: RelGrants, expand: false}
 	}
-	return child{b.r.get(gvrRoles, "Role", ns, ref.Name), RelGrants, false}
+	return child{o: b.r.get(gvrRoles, "Role", ns, ref.Name), rel: RelGrants, expand: false}
 }

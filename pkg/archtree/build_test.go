@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -319,6 +320,24 @@ func TestForbiddenListsAreNoted(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Partial view:") {
 		t.Errorf("text does not flag the partial view:\n%s", out.String())
+	}
+}
+
+func TestBuiltinRootOwnsAnyKind(t *testing.T) {
+	// A client-side controller's state ConfigMap owns the Jobs it created, so deleting it
+	// collects them.
+	state := &corev1.ConfigMap{ObjectMeta: om("experiment-state", "cm1", nil, "", "")}
+	trial := &corev1.ConfigMap{ObjectMeta: om("trial-1", "cm2", state, "ConfigMap", "v1")}
+	job := &batchv1.Job{ObjectMeta: om("trial-1", "j1", state, "ConfigMap", "v1"),
+		Status: batchv1.JobStatus{Succeeded: 1, Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}}}
+	pod := readyPod(om("trial-1-x", "p1", job, "Job", "batch/v1"), nil, "")
+	f := newFixture(t, state, trial, job, pod, node)
+	tree := f.build(t, "configmaps", "ConfigMap", ns, "experiment-state")
+	if !chain(tree, "ConfigMap/experiment-state", "owns ConfigMap/trial-1") || !chain(tree, "ConfigMap/experiment-state", "owns Job/trial-1", "owns Pod/trial-1-x", "runs on Node/node-1") {
+		t.Errorf("owned objects of a ConfigMap are missing")
+	}
+	if s := find(tree, "Job", "trial-1").Status; s.Phase != "Complete" || s.Ready != "1/1" {
+		t.Errorf("job status %+v", s)
 	}
 }
 

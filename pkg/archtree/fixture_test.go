@@ -56,6 +56,9 @@ var resources = []*metav1.APIResourceList{
 		{Name: "deployments", SingularName: "deployment", ShortNames: []string{"deploy"}, Namespaced: true, Kind: "Deployment", Verbs: []string{"get", "list"}},
 		{Name: "replicasets", SingularName: "replicaset", ShortNames: []string{"rs"}, Namespaced: true, Kind: "ReplicaSet", Verbs: []string{"get", "list"}},
 	}},
+	{GroupVersion: "batch/v1", APIResources: []metav1.APIResource{
+		{Name: "jobs", SingularName: "job", Namespaced: true, Kind: "Job", Verbs: []string{"get", "list"}},
+	}},
 	{GroupVersion: "autoscaling/v2", APIResources: []metav1.APIResource{
 		{Name: "horizontalpodautoscalers", SingularName: "horizontalpodautoscaler", ShortNames: []string{"hpa"}, Namespaced: true, Kind: "HorizontalPodAutoscaler", Verbs: []string{"get", "list"}},
 	}},
