@@ -87,6 +87,44 @@ func TestFileCollectorTensorFlowEvent(t *testing.T) {
 	runCollectorExperiment(t, ns, file, "tfevent-collector", map[string]string{"train/accuracy": "accuracy", "train/loss": "loss"})
 }
 
+// Katib's early stopping example reads a JSON metrics file: median stopping works on the
+// reports the sidecar forwards while the trainer runs.
+func TestFileCollectorEarlyStopping(t *testing.T) {
+	ns := freshNamespace(t, "file-collector-es")
+	file := experimentFile(t, "katib-examples/early-stopping/median-stop-with-json-format.yaml", func(obj map[string]any) {
+		swapTrainer(obj)
+		spec := dig(obj, "spec").(map[string]any)
+		spec["maxTrialCount"] = 4
+		c := jobContainer(obj)
+		c["command"] = []any{"/trainer", "--epochs=${trialParameters.numberEpochs}", "--batch-size=32", "--num-train=2000", "--num-test=500",
+			"--lr=${trialParameters.learningRate}", "--metrics-file=/katib/mnist.json"}
+	})
+	r := katib(t, "run", "-f", file, "-n", ns)
+	if r.code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	trials := getTrials(t, nil, ns, "median-stop-with-json-format")
+	if len(trials) != 4 {
+		t.Fatalf("want 4 trials, got %d", len(trials))
+	}
+	for _, tr := range trials {
+		switch tr.state() {
+		case "Succeeded":
+			printed := printedMetrics(t, kubectlTB(t, "logs", "-n", ns, "job/"+tr.Metadata.Name, "-c", "training-container"))
+			for _, m := range tr.Status.Observation.Metrics {
+				if w := printed[m.Name]; !sameNumber(m.Max, w[1]) || !sameNumber(m.Latest, w[2]) {
+					t.Errorf("trial %s: %s recorded max/latest %s/%s, printed %s/%s", tr.Metadata.Name, m.Name, m.Max, m.Latest, w[1], w[2])
+				}
+			}
+			checkPodEnded(t, ns, tr.Metadata.Name)
+		case "EarlyStopped":
+			t.Logf("trial %s stopped early: %+v", tr.Metadata.Name, tr.Status.Observation)
+		default:
+			t.Errorf("trial %s: %s %+v", tr.Metadata.Name, tr.state(), tr.Status.Conditions)
+		}
+	}
+}
+
 // epochLine is what the trainer prints to stdout after each epoch.
 var epochLine = regexp.MustCompile(`(?m)^epoch=(\d+) accuracy=([0-9.]+) loss=([0-9.]+)$`)
 
@@ -138,8 +176,8 @@ func runCollectorExperiment(t *testing.T, ns, file, name string, metrics map[str
 func printedMetrics(t *testing.T, log string) map[string][3]string {
 	t.Helper()
 	lines := epochLine.FindAllStringSubmatch(log, -1)
-	if len(lines) != 3 {
-		t.Fatalf("want 3 epoch lines in the trainer's log:\n%s", log)
+	if len(lines) == 0 {
+		t.Fatalf("no epoch line in the trainer's log:\n%s", log)
 	}
 	out := map[string][3]string{}
 	for i, name := range []string{"accuracy", "loss"} {
