@@ -782,7 +782,13 @@ func (r *Runner) complete(ctx context.Context, t *store.TrialRecord, ev trial.Ev
 	switch {
 	case !ev.Succeeded:
 		msg := ev.Message
-		if tail := tailOf(c); tail != "" {
+		if trial.NeedsCollector(r.st.Experiment.Spec.MetricsCollectorSpec) {
+			// The log read was the collector's: the trainer's own error is in its container's log.
+			msg += fmt.Sprintf("; see the training container's output with 'kubectl katib logs %s -n %s'", t.Name, r.st.Experiment.Namespace)
+			if tail := tailOf(c); tail != "" {
+				msg += "; last lines read from " + r.metricsSource() + ":\n" + tail
+			}
+		} else if tail := tailOf(c); tail != "" {
 			msg += "; last log lines:\n" + tail
 		}
 		return r.settle(ctx, t, suggest.StateFailed, "TrialFailed", msg)
