@@ -1,14 +1,20 @@
 package arch
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/metadata"
 
 	"github.com/kubectl-katib/plugins/pkg/archtree"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
@@ -36,8 +42,9 @@ func NewCmdTree(root *cmdutil.RootOptions) *cobra.Command {
 		Long: `Draw one object and the objects around it, each with its readiness, status and age:
 
   owns         what its controllers created, through ownerReferences: a Deployment's
-               ReplicaSets and their Pods, a Job's Pods, and for a custom resource the
-               objects of any kind that its operator created
+               ReplicaSets and their Pods, a Job's Pods; for the object asked about and
+               for custom resources, objects of any kind that name them as owner (what
+               an operator created)
   runs on      the node a Pod was scheduled to
   runs as      a Pod's service account, the RoleBindings and ClusterRoleBindings that name
                it, and what their roles allow
@@ -67,6 +74,9 @@ Kinds that could not be listed are named under the tree, so a partial tree is ne
 			}
 			return nil
 		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			return completeObject(cmd.Context(), o.getter, args, toComplete)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
 				return err
@@ -78,6 +88,7 @@ Kinds that could not be listed are named under the tree, so a partial tree is ne
 		},
 	}
 	o.add(cmd, false, diagramFormats)
+	cmd.Flag("refresh").Usage = "Read the cluster's kinds from the API server again instead of the cached discovery."
 	o.plain = "the tree with READY, STATUS and AGE columns"
 	cmd.Flag("output").Usage = "Output format: " + strings.Join(o.print.AllowedFormats(), ", ") + "; without -o, " + o.plain + "."
 	return cmd
@@ -134,4 +145,77 @@ func (o *TreeOptions) Run(cmd *cobra.Command) error {
 		return err
 	}
 	return o.printDoc(o.Out, tree, tree.Metadata.Name)
+}
+
+// completeObject completes KIND (from cached discovery, as KIND/ for the name to follow) and
+// then NAME (listing the kind's objects' metadata in the namespace), as kubectl get does.
+func completeObject(ctx context.Context, getter genericclioptions.RESTClientGetter, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	none := cobra.ShellCompDirectiveNoFileComp
+	kind, prefix := "", ""
+	switch {
+	case len(args) == 0 && !strings.Contains(toComplete, "/"):
+		disc, err := getter.ToDiscoveryClient()
+		if err != nil {
+			return nil, none
+		}
+		lists, _ := disc.ServerPreferredResources()
+		var out []string
+		for _, l := range lists {
+			gv, _ := schema.ParseGroupVersion(l.GroupVersion)
+			for _, r := range l.APIResources {
+				if strings.Contains(r.Name, "/") || !slices.Contains(r.Verbs, "get") {
+					continue
+				}
+				name := r.Name
+				if gv.Group != "" {
+					name += "." + gv.Group
+				}
+				if strings.HasPrefix(name, toComplete) {
+					out = append(out, name+"/")
+				}
+			}
+		}
+		sort.Strings(out)
+		return out, none | cobra.ShellCompDirectiveNoSpace
+	case len(args) == 0:
+		kind, _, _ = strings.Cut(toComplete, "/")
+		prefix = kind + "/"
+	case len(args) == 1 && !strings.Contains(args[0], "/"):
+		kind = args[0]
+	default:
+		return nil, none
+	}
+	mapper, err := getter.ToRESTMapper()
+	if err != nil {
+		return nil, none
+	}
+	ns, _, _ := getter.ToRawKubeConfigLoader().Namespace()
+	t, err := archtree.Resolve(mapper, kind, "", ns)
+	if err != nil {
+		return nil, none
+	}
+	cfg, err := getter.ToRESTConfig()
+	if err != nil {
+		return nil, none
+	}
+	mc, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, none
+	}
+	var res metadata.ResourceInterface = mc.Resource(t.GVR)
+	if t.Namespace != "" {
+		res = mc.Resource(t.GVR).Namespace(t.Namespace)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	l, err := res.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, none
+	}
+	var out []string
+	for _, it := range l.Items {
+		out = append(out, prefix+it.Name)
+	}
+	return out, none
 }
