@@ -483,6 +483,14 @@ func WriteCapacity(w io.Writer, c *Capacity, st render.Style) error {
 			names = append(names, r.Name)
 		}
 	}
+	if len(c.Nodes) == 0 {
+		// An empty table would say nothing; the notes below say what was refused.
+		what := "The cluster has no nodes."
+		if len(c.Notes) > 0 {
+			what = "No node is visible with these credentials."
+		}
+		render.Paragraph(w, st, 2, what)
+	}
 	headers := append([]string{"node", "pool", "ready"}, names...)
 	t := output.NewTable(headers...)
 	for _, n := range c.Nodes {
@@ -503,8 +511,10 @@ func WriteCapacity(w io.Writer, c *Capacity, st render.Style) error {
 		}
 		t.Append(cells...)
 	}
-	if err := indented(w, t); err != nil {
-		return err
+	if t.Len() > 0 {
+		if err := indented(w, t); err != nil {
+			return err
+		}
 	}
 
 	if len(c.Pools) > 0 {

@@ -245,3 +245,20 @@ func TestPodsAreListedInPages(t *testing.T) {
 		t.Errorf("both pages should count: %+v", cpu)
 	}
 }
+
+func TestCapacityWithNothingReadable(t *testing.T) {
+	m := discover(t, archtest.TroubledForbidden("nodes", "pods"))
+	var buf bytes.Buffer
+	if err := arch.WriteCapacity(&buf, arch.CapacityDocument(m), render.Style{Width: 80}); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.String()
+	for _, want := range []string{"No node is visible with these credentials.", "Not allowed to read nodes", "Not allowed to read Pods in all namespaces"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "NODE") {
+		t.Errorf("no table without nodes:\n%s", text)
+	}
+}
