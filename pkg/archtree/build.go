@@ -231,6 +231,12 @@ func (b *builder) children(o object, top bool) []child {
 			}
 		}
 	}
+	if top {
+		switch o.gvr {
+		case gvrConfigMaps, gvrSecrets, gvrPVCs, gvrServiceAccounts:
+			out = append(out, b.usedBy(o)...)
+		}
+	}
 	custom := !isBuiltin(o.gvr.Group)
 	// A custom resource's operator may create objects of any kind; so may any client that
 	// sets an ownerReference on what it creates (a ConfigMap that owns Jobs, so deleting it
@@ -377,34 +383,53 @@ func (b *builder) podChildren(p *corev1.Pod, top bool) []child {
 		acct.obj = &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: p.Namespace}}
 	}
 	out = append(out, child{o: acct, rel: RelRunsAs, expand: true})
-	// Volumes first, then env, then pull secrets; each object once, under its first use.
+	for _, u := range podUses(p) {
+		out = append(out, child{o: b.r.find(u.gvr, u.kind, u.name), rel: u.rel, expand: u.gvr == gvrPVCs})
+	}
+	if top || metav1.GetControllerOf(p) == nil {
+		out = append(out, b.selectedBy(p.Labels)...)
+	}
+	return out
+}
+
+// use is an object a Pod's spec names.
+type use struct {
+	gvr        schema.GroupVersionResource
+	kind, name string
+	rel        string
+}
+
+// podUses are the claims, ConfigMaps and Secrets a Pod's spec names: volumes first, then
+// env, then pull secrets; each object once, under its first use.
+func podUses(p *corev1.Pod) []use {
+	var out []use
 	seen := map[string]bool{}
-	add := func(gvr schema.GroupVersionResource, kind, name, rel string, expand bool) {
+	add := func(gvr schema.GroupVersionResource, kind, name, rel string) {
 		k := kind + "/" + name
 		if name == "" || seen[k] {
 			return
 		}
 		seen[k] = true
-		out = append(out, child{o: b.r.find(gvr, kind, name), rel: rel, expand: expand})
+		out = append(out, use{gvr, kind, name, rel})
 	}
 	for _, v := range p.Spec.Volumes {
 		switch {
 		case v.PersistentVolumeClaim != nil:
-			add(gvrPVCs, "PersistentVolumeClaim", v.PersistentVolumeClaim.ClaimName, RelMounts, true)
+			add(gvrPVCs, "PersistentVolumeClaim", v.PersistentVolumeClaim.ClaimName, RelMounts)
 		case v.Ephemeral != nil:
 			// The ephemeral volume controller names the claim after the Pod and volume.
-			add(gvrPVCs, "PersistentVolumeClaim", p.Name+"-"+v.Name, RelMounts, true)
+			add(gvrPVCs, "PersistentVolumeClaim", p.Name+"-"+v.Name, RelMounts)
 		case v.ConfigMap != nil:
-			add(gvrConfigMaps, "ConfigMap", v.ConfigMap.Name, RelMounts, false)
+			add(gvrConfigMaps, "ConfigMap", v.ConfigMap.Name, RelMounts)
 		case v.Secret != nil:
-			add(gvrSecrets, "Secret", v.Secret.SecretName, RelMounts, false)
+			add(gvrSecrets, "Secret", v.Secret.SecretName, RelMounts)
 		case v.Projected != nil:
 			for _, s := range v.Projected.Sources {
 				if s.ConfigMap != nil {
-					add(gvrConfigMaps, "ConfigMap", s.ConfigMap.Name, RelMounts, false)
+					add(gvrConfigMaps, "ConfigMap", s.ConfigMap.Name, RelMounts)
 				}
 				if s.Secret != nil {
-					add(gvrSecrets, "Secret", s.Secret.Name, RelMounts, false)
+					add(gvrSecrets, "Secret", s.Secret.Name, RelMounts)
 				}
 			}
 		}
@@ -413,10 +438,10 @@ func (b *builder) podChildren(p *corev1.Pod, top bool) []child {
 	for _, c := range containers {
 		for _, e := range c.EnvFrom {
 			if e.ConfigMapRef != nil {
-				add(gvrConfigMaps, "ConfigMap", e.ConfigMapRef.Name, RelEnvFrom, false)
+				add(gvrConfigMaps, "ConfigMap", e.ConfigMapRef.Name, RelEnvFrom)
 			}
 			if e.SecretRef != nil {
-				add(gvrSecrets, "Secret", e.SecretRef.Name, RelEnvFrom, false)
+				add(gvrSecrets, "Secret", e.SecretRef.Name, RelEnvFrom)
 			}
 		}
 		for _, e := range c.Env {
@@ -424,18 +449,41 @@ func (b *builder) podChildren(p *corev1.Pod, top bool) []child {
 				continue
 			}
 			if r := e.ValueFrom.ConfigMapKeyRef; r != nil {
-				add(gvrConfigMaps, "ConfigMap", r.Name, RelEnvFrom, false)
+				add(gvrConfigMaps, "ConfigMap", r.Name, RelEnvFrom)
 			}
 			if r := e.ValueFrom.SecretKeyRef; r != nil {
-				add(gvrSecrets, "Secret", r.Name, RelEnvFrom, false)
+				add(gvrSecrets, "Secret", r.Name, RelEnvFrom)
 			}
 		}
 	}
 	for _, s := range p.Spec.ImagePullSecrets {
-		add(gvrSecrets, "Secret", s.Name, RelPullsWith, false)
+		add(gvrSecrets, "Secret", s.Name, RelPullsWith)
 	}
-	if top || metav1.GetControllerOf(p) == nil {
-		out = append(out, b.selectedBy(p.Labels)...)
+	return out
+}
+
+// usedBy are the Pods that use the root: that mount a claim or read a ConfigMap or Secret,
+// or that run as a service account. Shown, not followed: the question was about the root.
+func (b *builder) usedBy(o object) []child {
+	var out []child
+	for _, x := range b.r.list(gvrPods, "Pod") {
+		p := x.obj.(*corev1.Pod)
+		if o.kind == "ServiceAccount" {
+			sa := p.Spec.ServiceAccountName
+			if sa == "" {
+				sa = "default"
+			}
+			if sa == o.name {
+				out = append(out, child{o: x, rel: RelUsedBy, expand: false})
+			}
+			continue
+		}
+		for _, u := range podUses(p) {
+			if u.gvr == o.gvr && u.name == o.name {
+				out = append(out, child{o: x, rel: RelUsedBy, expand: false})
+				break
+			}
+		}
 	}
 	return out
 }

@@ -220,6 +220,20 @@ func TestPodStorageAndAccess(t *testing.T) {
 		t.Errorf("claim status %+v", s)
 	}
 
+	// What uses a claim, a ConfigMap, a Secret or an account, from each of them.
+	for _, tc := range []struct{ resource, kind, name string }{
+		{"persistentvolumeclaims", "PersistentVolumeClaim", "data"},
+		{"configmaps", "ConfigMap", "db-config"},
+		{"serviceaccounts", "ServiceAccount", "db"},
+	} {
+		if !chain(f.build(t, tc.resource, tc.kind, ns, tc.name), tc.kind+"/"+tc.name, "used by Pod/db-0") {
+			t.Errorf("%s/%s does not list the Pod that uses it", tc.kind, tc.name)
+		}
+	}
+	if saTree := f.build(t, "serviceaccounts", "ServiceAccount", ns, "db"); !chain(saTree, "ServiceAccount/db", "bound by RoleBinding/db-reads", "grants Role/reader") {
+		t.Error("account tree lacks its bindings")
+	}
+
 	// The volume as root leads to its class and back to its claim.
 	pvTree := f.build(t, "persistentvolumes", "PersistentVolume", "", "pv-1")
 	if !chain(pvTree, "PersistentVolume/pv-1", "claimed by PersistentVolumeClaim/data") || !chain(pvTree, "PersistentVolume/pv-1", "class StorageClass/local") {

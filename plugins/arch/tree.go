@@ -54,6 +54,7 @@ func NewCmdTree(root *cmdutil.RootOptions) *cobra.Command {
   selected by  Services whose selector matches a workload's Pods
   scaled by    HorizontalPodAutoscalers that target it
   protected by PodDisruptionBudgets whose selector matches its Pods
+  used by      for a claim, ConfigMap, Secret or service account: the Pods that use it
 
 An object reached a second time is listed again as "(shown above)" without its children.
 Kinds that could not be listed are named under the tree, so a partial tree is never silent.`,
