@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -19,6 +22,7 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/archtree"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/kube"
+	"github.com/kubectl-katib/plugins/pkg/render"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
@@ -140,12 +144,24 @@ func (o *TreeOptions) Run(cmd *cobra.Command) error {
 	}
 	switch o.Output {
 	case "":
-		return archtree.Write(o.Out, tree, time.Now(), style(o.Out))
+		return archtree.Write(o.Out, tree, time.Now(), treeStyle(o.Out))
 	}
 	if ok, err := writeGraph(o.Out, o.Output, tree.Graph()); ok {
 		return err
 	}
 	return o.printDoc(o.Out, tree, tree.Metadata.Name)
+}
+
+// treeStyle is the shared style, but a tree uses all of a wide terminal: its rows are
+// object names, which lose their meaning when cut.
+func treeStyle(w io.Writer) render.Style {
+	st := style(w)
+	if f, ok := w.(*os.File); ok {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > st.Width {
+			st.Width = width
+		}
+	}
+	return st
 }
 
 // completeObject completes KIND (from cached discovery, as KIND/ for the name to follow) and
