@@ -34,13 +34,15 @@ func NewCmdLogs(root *cmdutil.RootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs TRIAL",
 		Short: "Print the log of a trial's primary container",
-		Long: fmt.Sprintf(`Print the log of a trial's primary container (the one its metrics are read from).
+		Long: fmt.Sprintf(`Print the log of a trial's primary container (the one its metrics are read from; with
+the File and TensorFlowEvent collectors, the metrics are read from the collector sidecar's
+log instead, which -c metrics-logger-and-collector shows).
 
 While a trial's workload exists the whole log is read from its Pod. The workloads of the best
 trial so far, of failed trials and of trials whose template sets retain: true are kept, so
 their whole logs stay readable. Other finished trials' workloads are deleted, and their
-record keeps the end of the log: the last %d lines (at most %d KiB), which include the lines
-that decided the trial's metrics.`, store.LogTailLines, store.LogTailBytes>>10),
+record keeps the end of the log the metrics were read from: the last %d lines (at most %d
+KiB), which include the lines that decided the trial's metrics.`, store.LogTailLines, store.LogTailBytes>>10),
 		Example: `  # The log of a trial
   kubectl katib logs random-abcdefgh
 
