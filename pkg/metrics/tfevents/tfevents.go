@@ -94,6 +94,7 @@ func (w *Writer) WriteScalars(t time.Time, step int64, scalars ...Scalar) error 
 		plugin = appendBytes(plugin, 1, []byte("scalars")) // PluginData.plugin_name
 		var meta []byte
 		meta = appendBytes(meta, 1, plugin) // SummaryMetadata.plugin_data
+		meta = appendVarint(meta, 4, 1)     // data_class: DATA_CLASS_SCALAR
 		var value []byte
 		value = appendBytes(value, 1, []byte(s.Tag))
 		value = appendBytes(value, 8, tensor)
