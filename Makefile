@@ -72,7 +72,7 @@ cluster-status: ## Show the local cluster's components and node
 	hack/cluster.sh status
 
 .PHONY: images
-images: cluster-up ## Build the trainer and pause images and import them into the cluster
+images: cluster-up ## Build the trainer, echo-metric, file-collector and pause images and import them into the cluster
 	hack/images.sh
 
 .PHONY: demo
