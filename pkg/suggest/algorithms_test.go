@@ -123,7 +123,7 @@ func TestCMAESSettings(t *testing.T) {
 }
 
 func TestBayesOptSettings(t *testing.T) {
-	for v, ok := range map[string]bool{"ei": true, "pi": true, "lcb": true, "gp_hedge": false, "ucb": false} {
+	for v, ok := range map[string]bool{"ei": true, "pi": true, "lcb": true, "gp_hedge": true, "ucb": false} {
 		spec := testSpec("bayesianoptimization", map[string]string{"acq_func": v}, dbl("a", "0", "1", ""))
 		errs := ValidateSettings(spec, field.NewPath("spec", "algorithm"))
 		if (len(errs) == 0) != ok {
