@@ -23,10 +23,12 @@ func HistoryChart(w io.Writer, st *store.State, width int, color bool) error {
 	if _, err := io.WriteString(w, "\n"); err != nil {
 		return err
 	}
-	return textplot.History(w, e, chartOptions(width, 0, color))
+	return textplot.History(w, e, ChartOptions(width, 0, color))
 }
 
-func chartOptions(width, height int, color bool) textplot.Options {
+// ChartOptions sizes a chart for a terminal width columns wide (0 when unknown): at most
+// textplot.MaxWidth, at least textplot.MinWidth.
+func ChartOptions(width, height int, color bool) textplot.Options {
 	if width <= 0 || width > textplot.MaxWidth {
 		width = textplot.MaxWidth
 	}

@@ -198,7 +198,7 @@ func (v *Live) draw(now time.Time) {
 		if e := analysis.FromState(st); len(e.History()) >= 2 {
 			var b strings.Builder
 			// The chart is drawn one column short of the width, for the reason given below.
-			if textplot.History(&b, e, chartOptions(v.Width-1, liveChartHeight, v.Color)) == nil {
+			if textplot.History(&b, e, ChartOptions(v.Width-1, liveChartHeight, v.Color)) == nil {
 				chart := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 				lines = append(chart, lines...)
 			}

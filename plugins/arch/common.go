@@ -41,14 +41,20 @@ func (f *modelFlags) add(cmd *cobra.Command, offline bool, humanFormats []string
 	cmd.Flags().BoolVar(&f.Refresh, "refresh", false, "Read everything from the cluster again, ignoring cached API discovery and the facts reused for 30 seconds.")
 	f.print = output.NewPrintFlags(humanFormats...)
 	f.print.AddFlags(cmd)
-	f.plain = "text grouped by API group"
+	plain := "text grouped by API group"
 	switch {
 	case slices.Contains(humanFormats, "svg"):
-		f.plain = "the terminal drawing"
+		plain = "the terminal drawing"
 	case slices.Contains(humanFormats, "wide"):
-		f.plain = "a table per group"
+		plain = "a table per group"
 	}
-	cmd.Flag("output").Usage = "Output format: " + strings.Join(f.print.AllowedFormats(), ", ") + "; without -o, " + f.plain + "."
+	f.setPlain(cmd, plain)
+}
+
+// setPlain says what leaving -o out prints, in -o's help and in its errors.
+func (f *modelFlags) setPlain(cmd *cobra.Command, plain string) {
+	f.plain = plain
+	cmd.Flag("output").Usage = "Output format: " + strings.Join(f.print.AllowedFormats(), ", ") + "; without -o, " + plain + "."
 }
 
 // validate checks the output format and the flag combinations.

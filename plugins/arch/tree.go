@@ -94,8 +94,7 @@ Kinds that could not be listed are named under the tree, so a partial tree is ne
 	}
 	o.add(cmd, false, diagramFormats)
 	cmd.Flag("refresh").Usage = "Read the cluster's kinds from the API server again instead of the cached discovery."
-	o.plain = "the tree with READY, STATUS and AGE columns"
-	cmd.Flag("output").Usage = "Output format: " + strings.Join(o.print.AllowedFormats(), ", ") + "; without -o, " + o.plain + "."
+	o.setPlain(cmd, "the tree with READY, STATUS and AGE columns")
 	return cmd
 }
 

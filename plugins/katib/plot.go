@@ -11,6 +11,7 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/plot/textplot"
+	"github.com/kubectl-katib/plugins/pkg/report"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
@@ -108,21 +109,11 @@ func (o *PlotOptions) Run(ctx context.Context) error {
 		return err
 	}
 	out := o.root.Streams.Out
-	opts := chartOptions(out)
-	opts.Height = o.Height
+	opts := report.ChartOptions(terminalWidth(out), o.Height, output.Color(out))
 	if len(es) > 1 {
 		return textplot.Multi(out, es, opts)
 	}
 	return drawChart(out, o.Kind, es[0], opts)
-}
-
-// chartOptions sizes a chart for w: the terminal's width up to 80 columns, 80 when piped.
-func chartOptions(w io.Writer) textplot.Options {
-	width := terminalWidth(w)
-	if width <= 0 || width > textplot.MaxWidth {
-		width = textplot.MaxWidth
-	}
-	return textplot.Options{Width: max(width, textplot.MinWidth), Color: output.Color(w)}
 }
 
 func drawChart(w io.Writer, kind string, e *analysis.Experiment, opts textplot.Options) error {
