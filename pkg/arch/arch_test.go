@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-katib/plugins/internal/golden"
 	"github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/arch/archtest"
+	"github.com/kubectl-katib/plugins/pkg/arch/present"
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
@@ -152,14 +153,14 @@ func orNone(op *arch.Operator) *arch.Operator {
 func TestOverviewFormats(t *testing.T) {
 	m := discover(t, archtest.Kubeadm())
 	var buf bytes.Buffer
-	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+	if err := present.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	checkWidth(t, buf.String(), 80)
 	golden.Assert(t, "arch/overview.golden", buf.Bytes())
 
 	buf.Reset()
-	if err := render.Boxes(&buf, m.Graph(), render.Style{Width: 80}); err != nil {
+	if err := render.Boxes(&buf, present.Graph(m), render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	checkWidth(t, buf.String(), 80)
@@ -178,21 +179,21 @@ func TestOverviewFormats(t *testing.T) {
 
 	for name, f := range map[string]func(io.Writer, *render.Graph) error{"dot": render.DOT, "mermaid": render.Mermaid, "svg": render.SVG} {
 		buf.Reset()
-		if err := f(&buf, m.Graph()); err != nil {
+		if err := f(&buf, present.Graph(m)); err != nil {
 			t.Fatal(err)
 		}
 		golden.Assert(t, "arch/view."+name+".golden", buf.Bytes())
 	}
 	buf.Reset()
-	_ = render.SVG(&buf, m.Graph())
+	_ = render.SVG(&buf, present.Graph(m))
 	assertXML(t, buf.Bytes())
 }
 
 func TestColourOnlyWhenAsked(t *testing.T) {
 	m := discover(t, archtest.Kubeadm())
 	var plain, colour bytes.Buffer
-	_ = render.Boxes(&plain, m.Graph(), render.Style{Width: 80})
-	_ = render.Boxes(&colour, m.Graph(), render.Style{Width: 80, Color: true})
+	_ = render.Boxes(&plain, present.Graph(m), render.Style{Width: 80})
+	_ = render.Boxes(&colour, present.Graph(m), render.Style{Width: 80, Color: true})
 	if strings.Contains(plain.String(), "\x1b[") {
 		t.Error("plain output has escape codes")
 	}
@@ -249,7 +250,7 @@ func TestManagedClusterRendersWithoutErrors(t *testing.T) {
 		t.Errorf("notes do not explain the hidden control plane:\n%s", notes)
 	}
 	var buf bytes.Buffer
-	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+	if err := present.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	checkWidth(t, buf.String(), 80)
@@ -258,7 +259,7 @@ func TestManagedClusterRendersWithoutErrors(t *testing.T) {
 	}
 	golden.Assert(t, "arch/managed.golden", buf.Bytes())
 	for _, f := range []func(io.Writer, *render.Graph) error{render.DOT, render.Mermaid, render.SVG} {
-		if err := f(io.Discard, m.Graph()); err != nil {
+		if err := f(io.Discard, present.Graph(m)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -270,7 +271,7 @@ func TestManagedClusterRendersWithoutErrors(t *testing.T) {
 		t.Errorf("warnings: %q", m.Warnings)
 	}
 	var svg bytes.Buffer
-	_ = render.SVG(&svg, m.Graph())
+	_ = render.SVG(&svg, present.Graph(m))
 	assertXML(t, svg.Bytes())
 	if !strings.Contains(svg.String(), ">Warnings</text>") || !strings.Contains(svg.String(), "policy-webhook, which has no ready Pod") {
 		t.Error("the SVG does not show the warnings")
@@ -293,7 +294,7 @@ func TestRestrictedUserGetsPartialView(t *testing.T) {
 		t.Errorf("custom resources should be inferred from discovery: %+v", m.CustomResources)
 	}
 	var buf bytes.Buffer
-	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+	if err := present.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "arch/restricted.golden", buf.Bytes())
@@ -329,13 +330,13 @@ func TestUnreachableFailsAfterTheFirstRead(t *testing.T) {
 func TestOfflineTeachesEveryPart(t *testing.T) {
 	m := arch.Offline()
 	var buf bytes.Buffer
-	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+	if err := present.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	checkWidth(t, buf.String(), 80)
 	golden.Assert(t, "arch/offline.golden", buf.Bytes())
 	buf.Reset()
-	_ = render.SVG(&buf, m.Graph())
+	_ = render.SVG(&buf, present.Graph(m))
 	assertXML(t, buf.Bytes())
 	golden.Assert(t, "arch/offline.svg.golden", buf.Bytes())
 }
@@ -348,7 +349,7 @@ func TestExplainTopics(t *testing.T) {
 			t.Fatalf("no topic %s", topic)
 		}
 		var buf bytes.Buffer
-		if err := arch.WriteTopic(&buf, arch.ExplainTopic(m, e), render.Style{Width: 80}); err != nil {
+		if err := present.WriteTopic(&buf, arch.ExplainTopic(m, e), render.Style{Width: 80}); err != nil {
 			t.Fatal(err)
 		}
 		checkWidth(t, buf.String(), 80)
@@ -356,13 +357,13 @@ func TestExplainTopics(t *testing.T) {
 	}
 	e, _ := arch.KB().Lookup("kube-controller-manager")
 	var buf bytes.Buffer
-	_ = render.Mermaid(&buf, arch.TopicGraph(arch.ExplainTopic(m, e)))
+	_ = render.Mermaid(&buf, present.TopicGraph(arch.ExplainTopic(m, e)))
 	golden.Assert(t, "arch/explain-kube-controller-manager.mermaid.golden", buf.Bytes())
 
 	// metrics-server's live facts include the API group it serves and whether it answers.
 	e, _ = arch.KB().Lookup("metrics-server")
 	buf.Reset()
-	_ = arch.WriteTopic(&buf, arch.ExplainTopic(discover(t, archtest.Managed()), e), render.Style{Width: 80})
+	_ = present.WriteTopic(&buf, arch.ExplainTopic(discover(t, archtest.Managed()), e), render.Style{Width: 80})
 	if !strings.Contains(strings.Join(strings.Fields(buf.String()), " "),
 		"group metrics.k8s.io: forwarded by kube-apiserver to Service kube-system/metrics-server, not available (MissingEndpoints:") {
 		t.Errorf("explain metrics-server does not say its API group is down:\n%s", buf.String())
@@ -390,7 +391,7 @@ func TestExplainResources(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if err := arch.WriteResource(&buf, e, tc.recursive, render.Style{Width: 80}); err != nil {
+		if err := present.WriteResource(&buf, e, tc.recursive, render.Style{Width: 80}); err != nil {
 			t.Fatal(err)
 		}
 		golden.Assert(t, "arch/"+tc.file+".golden", buf.Bytes())
@@ -401,7 +402,7 @@ func TestExplainResources(t *testing.T) {
 		t.Errorf("path: %v", e.Path)
 	}
 	var buf bytes.Buffer
-	_ = render.DOT(&buf, arch.ChainGraph(e))
+	_ = render.DOT(&buf, present.ChainGraph(e))
 	golden.Assert(t, "arch/explain-deployments.dot.golden", buf.Bytes())
 	// A group forwarded to an extension API server is explained as such, not as a CRD.
 	r, g, path, ok := m.FindResource("nodes.metrics.k8s.io")
@@ -413,7 +414,7 @@ func TestExplainResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	buf.Reset()
-	_ = arch.WriteResource(&buf, e, false, render.Style{Width: 80})
+	_ = present.WriteResource(&buf, e, false, render.Style{Width: 80})
 	for _, want := range []string{"KIND: NodeMetrics", "served by the extension API server behind Service kube-system/metrics-server",
 		"A resource of an aggregated API", "apiserver-aggregation"} {
 		if !strings.Contains(buf.String(), want) {

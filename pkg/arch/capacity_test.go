@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-katib/plugins/internal/golden"
 	"github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/arch/archtest"
+	"github.com/kubectl-katib/plugins/pkg/arch/present"
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
@@ -151,7 +152,7 @@ func TestCapacityPerNodeAndPool(t *testing.T) {
 		t.Errorf("document shape: %s", b)
 	}
 	var buf bytes.Buffer
-	if err := arch.WriteCapacity(&buf, doc, render.Style{Width: 80}); err != nil {
+	if err := present.WriteCapacity(&buf, doc, render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "arch/capacity.golden", buf.Bytes())
@@ -176,7 +177,7 @@ func TestCapacityWithoutPods(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := arch.WriteCapacity(&buf, arch.CapacityDocument(m), render.Style{Width: 80}); err != nil {
+	if err := present.WriteCapacity(&buf, arch.CapacityDocument(m), render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"?/4", "Partial view", "Not allowed to read Pods in all namespaces"} {
@@ -203,7 +204,7 @@ func TestCapacityWithoutNodes(t *testing.T) {
 		t.Errorf("capacity notes: %v", c.Notes)
 	}
 	var buf bytes.Buffer
-	if err := arch.WriteCapacity(&buf, arch.CapacityDocument(m), render.Style{Width: 80}); err != nil {
+	if err := present.WriteCapacity(&buf, arch.CapacityDocument(m), render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"1360m/?", "Not allowed to read nodes"} {
@@ -249,7 +250,7 @@ func TestPodsAreListedInPages(t *testing.T) {
 func TestCapacityWithNothingReadable(t *testing.T) {
 	m := discover(t, archtest.TroubledForbidden("nodes", "pods"))
 	var buf bytes.Buffer
-	if err := arch.WriteCapacity(&buf, arch.CapacityDocument(m), render.Style{Width: 80}); err != nil {
+	if err := present.WriteCapacity(&buf, arch.CapacityDocument(m), render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	text := buf.String()

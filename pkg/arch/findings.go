@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net/url"
 	"sort"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
 // Finding severities: an error is something broken now, a warning something that will
@@ -26,10 +23,6 @@ const (
 
 // certWarning is how far ahead an expiring certificate is reported.
 const certWarning = 30 * 24 * time.Hour
-
-// maxFindingLines bounds the text overview on a cluster with many broken objects; -o json
-// lists every finding.
-const maxFindingLines = 25
 
 // Finding is one thing wrong in the cluster, named by its object, with a one-line reason.
 type Finding struct {
@@ -237,7 +230,7 @@ func webhookFindings(hooks []Webhook) []Finding {
 			sev = SeverityWarning
 		}
 		out = append(out, Finding{Severity: sev, Kind: kind, Name: h.Configuration, Reason: "NoReadyEndpoints",
-			Message: fmt.Sprintf("webhook %s is answered by %s, which has no ready Pod (%s); failurePolicy %s", h.Name, webhookAnswerer(h), h.Ready, h.FailurePolicy)})
+			Message: fmt.Sprintf("webhook %s is answered by %s, which has no ready Pod (%s); failurePolicy %s", h.Name, h.Answerer(), h.Ready, h.FailurePolicy)})
 	}
 	return out
 }
@@ -264,26 +257,6 @@ func (f Finding) Ref() string {
 		return f.Kind + " " + f.Namespace + "/" + f.Name
 	}
 	return f.Kind + " " + f.Name
-}
-
-// writeFindings prints the findings section, one line per finding, at most maxFindingLines.
-func writeFindings(w io.Writer, m *Model, st render.Style) {
-	if m.Offline {
-		return
-	}
-	section(w, st, "Findings")
-	if len(m.Findings) == 0 {
-		fmt.Fprintln(w, "  Nothing wrong found in what these credentials can read.")
-		return
-	}
-	for i, f := range m.Findings {
-		if i == maxFindingLines {
-			fmt.Fprintf(w, "  ... and %d more; kubectl arch explain -o json lists them all.\n", len(m.Findings)-i)
-			break
-		}
-		// Paragraph measures plain text, so the severity is a word, not a colour.
-		render.Paragraph(w, st, 2, fmt.Sprintf("- %s %s: %s: %s.", strings.ToUpper(f.Severity), f.Ref(), f.Reason, f.Message))
-	}
 }
 
 func orWord(s, word string) string {

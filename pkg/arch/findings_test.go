@@ -8,6 +8,7 @@ import (
 	"github.com/kubectl-katib/plugins/internal/golden"
 	"github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/arch/archtest"
+	"github.com/kubectl-katib/plugins/pkg/arch/present"
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
@@ -44,7 +45,7 @@ func TestFindingsNameWhatIsWrong(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := arch.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
+	if err := present.WriteOverview(&buf, m, render.Style{Width: 80}); err != nil {
 		t.Fatal(err)
 	}
 	text := buf.String()
@@ -61,13 +62,13 @@ func TestFindingsNameWhatIsWrong(t *testing.T) {
 func TestNoFindingsSaysSo(t *testing.T) {
 	m := discover(t, archtest.Kubeadm())
 	var buf bytes.Buffer
-	_ = arch.WriteOverview(&buf, m, render.Style{Width: 80})
+	_ = present.WriteOverview(&buf, m, render.Style{Width: 80})
 	if len(m.Findings) != 1 || m.Findings[0].Name != "cert-operator" {
 		t.Errorf("only the Deployment without replicas should be named: %+v", m.Findings)
 	}
 	m.Findings = nil
 	buf.Reset()
-	_ = arch.WriteOverview(&buf, m, render.Style{Width: 80})
+	_ = present.WriteOverview(&buf, m, render.Style{Width: 80})
 	if !strings.Contains(buf.String(), "Nothing wrong found") {
 		t.Errorf("an empty findings section should say so")
 	}

@@ -171,6 +171,17 @@ type Webhook struct {
 // Down reports a webhook whose workload has no ready Pod: kube-apiserver cannot reach it.
 func (w Webhook) Down() bool { return strings.HasPrefix(w.Ready, "0/") }
 
+// Answerer names who answers the webhook, as the findings and the text say it.
+func (w Webhook) Answerer() string {
+	switch {
+	case w.ServedBy != "":
+		return w.ServedBy + " (Service " + w.Service + ")"
+	case w.Service != "":
+		return "Service " + w.Service
+	}
+	return "a URL outside the cluster"
+}
+
 // WebhookRule is one rule of a webhook: the operations on the resources of the groups it
 // is called for ("*" for any).
 type WebhookRule struct {

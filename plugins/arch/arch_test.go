@@ -10,10 +10,12 @@ import (
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-katib/plugins/internal/golden"
 	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/arch/archtest"
+	"github.com/kubectl-katib/plugins/pkg/arch/present"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
@@ -122,34 +124,30 @@ func apiModel(t *testing.T) []archpkg.APIGroup {
 func TestAPIListings(t *testing.T) {
 	groups := apiModel(t)
 	var buf bytes.Buffer
-	if err := writeVersions(&buf, groups, render.Style{}); err != nil {
+	if err := present.WriteAPIVersions(&buf, groups, render.Style{}); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "arch/api-versions.golden", buf.Bytes())
 	buf.Reset()
-	if err := writeResources(&buf, groups, false, render.Style{}); err != nil {
+	if err := present.WriteAPIResources(&buf, groups, false, render.Style{}); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, "arch/api-resources.golden", buf.Bytes())
 
-	o := &APIOptions{resources: true, Group: "apps", Verbs: []string{"list", "watch"}}
-	if got := o.filter(groups); len(got) != 1 || got[0].Name != "apps" {
+	if got := archpkg.FilterAPIGroups(groups, archpkg.APIFilter{Resources: true, Group: "apps", Verbs: []string{"list", "watch"}}); len(got) != 1 || got[0].Name != "apps" {
 		t.Errorf("--group apps: %+v", got)
 	}
-	o = &APIOptions{resources: true, Namespaced: false, namespacedSet: true}
-	for _, g := range o.filter(groups) {
+	for _, g := range archpkg.FilterAPIGroups(groups, archpkg.APIFilter{Resources: true, Namespaced: ptr.To(false)}) {
 		for _, r := range g.Resources {
 			if r.Namespaced {
 				t.Errorf("--namespaced=false kept %s", r.Name)
 			}
 		}
 	}
-	o = &APIOptions{resources: true, Verbs: []string{"escalate"}}
-	if got := o.filter(groups); len(got) != 0 {
+	if got := archpkg.FilterAPIGroups(groups, archpkg.APIFilter{Resources: true, Verbs: []string{"escalate"}}); len(got) != 0 {
 		t.Errorf("--verbs escalate kept %d groups", len(got))
 	}
-	o = &APIOptions{Group: "core"}
-	if got := o.filter(groups); len(got) != 1 || got[0].Name != "" {
+	if got := archpkg.FilterAPIGroups(groups, archpkg.APIFilter{Group: "core"}); len(got) != 1 || got[0].Name != "" {
 		t.Errorf("--group core: %+v", got)
 	}
 }

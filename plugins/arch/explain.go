@@ -8,6 +8,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/arch/present"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/render"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
@@ -149,7 +150,7 @@ func (o *ExplainOptions) Run(cmd *cobra.Command) error {
 		return o.capacity(m)
 	case isEntry:
 		t := archpkg.ExplainTopic(m, entry)
-		return o.print(t, t.Entry.Name, archpkg.TopicGraph(t), func() error { return archpkg.WriteTopic(o.Out, t, style(o.Out)) })
+		return o.print(t, t.Entry.Name, present.TopicGraph(t), func() error { return present.WriteTopic(o.Out, t, style(o.Out)) })
 	}
 	if o.Offline {
 		return exitcode.UsageError("%q is not a component or concept; resources need a cluster (drop --offline). Known topics: %s",
@@ -164,7 +165,7 @@ func (o *ExplainOptions) Run(cmd *cobra.Command) error {
 	if err != nil {
 		return exitcode.WithCode(exitcode.Usage, err)
 	}
-	return o.print(e, resourceName(e.Resource), archpkg.ChainGraph(e), func() error { return archpkg.WriteResource(o.Out, e, o.Recursive, style(o.Out)) })
+	return o.print(e, e.Resource.QualifiedName(), present.ChainGraph(e), func() error { return present.WriteResource(o.Out, e, o.Recursive, style(o.Out)) })
 }
 
 func (o *ExplainOptions) print(v any, name string, g *render.Graph, text func() error) error {
@@ -175,15 +176,6 @@ func (o *ExplainOptions) print(v any, name string, g *render.Graph, text func() 
 		return err
 	}
 	return o.printDoc(o.Out, v, name)
-}
-
-// resourceName is how kubectl names a resource: plural.group, or the plural alone for the
-// core group.
-func resourceName(r archpkg.Resource) string {
-	if r.Group == "" {
-		return r.Name
-	}
-	return r.Name + "." + r.Group
 }
 
 // capacityTopic tells the topics that show how full the nodes are. The singular "node"
@@ -201,7 +193,7 @@ func (o *ExplainOptions) capacity(m *archpkg.Model) error {
 	doc := archpkg.CapacityDocument(m)
 	switch o.Output {
 	case "":
-		return archpkg.WriteCapacity(o.Out, doc, style(o.Out))
+		return present.WriteCapacity(o.Out, doc, style(o.Out))
 	case "dot", "mermaid", "svg":
 		return exitcode.UsageError("%s is a table, not a diagram: use -o json, yaml or jsonpath, or leave -o out", o.Topic)
 	}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/arch/present"
 	"github.com/kubectl-katib/plugins/pkg/render"
 	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
@@ -73,11 +74,11 @@ func writeModel(w io.Writer, f *modelFlags, m *archpkg.Model, explained bool) er
 	switch f.Output {
 	case "":
 		if explained {
-			return archpkg.WriteOverview(w, m, style(w))
+			return present.WriteOverview(w, m, style(w))
 		}
-		return render.Boxes(w, m.Graph(), style(w))
+		return render.Boxes(w, present.Graph(m), style(w))
 	}
-	if ok, err := writeGraph(w, f.Output, m.Graph()); ok {
+	if ok, err := writeGraph(w, f.Output, present.Graph(m)); ok {
 		return err
 	}
 	return f.printDoc(w, m, modelName(m))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/arch/present"
 )
 
 func TestArchOverviewNamesTheControlPlaneAndNode(t *testing.T) {
@@ -55,7 +56,7 @@ func TestArchOverviewNamesTheControlPlaneAndNode(t *testing.T) {
 
 	out := kubectl(t, "arch", "explain", archCacheDir(t))
 	for _, want := range []string{"kube-apiserver", "etcd", "kube-scheduler", "kube-controller-manager",
-		"leader " + arch.ShortHolder(m.Component("kube-scheduler").Leader.Holder), "Node localhost", "kubelet",
+		"leader " + present.ShortHolder(m.Component("kube-scheduler").Leader.Holder), "Node localhost", "kubelet",
 		"version " + node.KubeletVersion, "containerd " + node.RuntimeVersion, "What each part does",
 		"API groups (served by kube-apiserver)", "core, apps, batch"} {
 		if !strings.Contains(out, want) {

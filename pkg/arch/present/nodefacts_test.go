@@ -1,12 +1,16 @@
-package arch
+package present
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kubectl-katib/plugins/pkg/arch"
+)
 
 func TestNodeFactsNamePressureAndAllocatable(t *testing.T) {
-	n := Node{
+	n := arch.Node{
 		Capacity:    map[string]string{"cpu": "8", "memory": "32Gi", "pods": "110"},
 		Allocatable: map[string]string{"cpu": "7500m", "memory": "30Gi", "pods": "110"},
-		Conditions: []NodeCondition{
+		Conditions: []arch.NodeCondition{
 			{Type: "MemoryPressure", Status: "True"}, {Type: "DiskPressure", Status: "False"},
 			{Type: "PIDPressure", Status: "Unknown"}, {Type: "Ready", Status: "True"},
 		},
@@ -21,7 +25,7 @@ func TestNodeFactsNamePressureAndAllocatable(t *testing.T) {
 	if got := nodePressure(n); got != "no memory, disk or PID pressure" {
 		t.Errorf("healthy node: %q", got)
 	}
-	if got := nodeResources(Node{}); got != "capacity not reported" {
+	if got := nodeResources(arch.Node{}); got != "capacity not reported" {
 		t.Errorf("no capacity: %q", got)
 	}
 }

@@ -1,4 +1,4 @@
-package arch
+package present
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
@@ -15,13 +16,13 @@ import (
 const maxNodeGroups = 3
 
 // Graph turns the model into the diagram every output format draws.
-func (m *Model) Graph() *render.Graph {
-	g := &render.Graph{Title: m.title(), Subtitle: m.subtitle(), Warnings: m.Warnings, Notes: m.Notes}
+func Graph(m *arch.Model) *render.Graph {
+	g := &render.Graph{Title: title(m), Subtitle: subtitle(m), Warnings: m.Warnings, Notes: m.Notes}
 	cp := render.Group{ID: "control-plane", Label: "Control plane"}
 	// etcd first, then the API server next to it and to the components that call it, so the
 	// picture's links are short.
 	order := map[string]int{"etcd": 0, "kube-apiserver": 1, "kube-scheduler": 2, "kube-controller-manager": 3, "cloud-controller-manager": 4}
-	comps := append([]Component{}, m.ControlPlane...)
+	comps := append([]arch.Component{}, m.ControlPlane...)
 	sort.SliceStable(comps, func(i, j int) bool { return order[comps[i].Name] < order[comps[j].Name] })
 	for _, c := range comps {
 		cp.Nodes = append(cp.Nodes, render.Node{ID: c.Name, Label: c.Name, Lines: componentLines(c, m.Offline), Status: c.Health})
@@ -59,11 +60,11 @@ func (m *Model) Graph() *render.Graph {
 			id := "addon/" + a.Namespace + "/" + a.Name
 			lines := []string{strings.ToLower(a.Kind) + ", " + a.Ready + " ready"}
 			if a.Component != "add-on" {
-				lines = append([]string{KB().Component(a.Component).Title}, lines...)
+				lines = append([]string{arch.KB().Component(a.Component).Title}, lines...)
 			}
 			st := readyStatus(a.Ready)
 			if m.Offline {
-				lines, st = render.Wrap(KB().Component(a.Component).Summary, 29), ""
+				lines, st = render.Wrap(arch.KB().Component(a.Component).Summary, 29), ""
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: a.Name, Lines: lines, Status: st})
 		}
@@ -72,10 +73,10 @@ func (m *Model) Graph() *render.Graph {
 		}
 	}
 
-	if grp, ok := m.apiGroup(); ok {
+	if grp, ok := apiGroup(m); ok {
 		g.Groups = append(g.Groups, grp)
 	}
-	if grp, ok := m.webhookGroup(); ok {
+	if grp, ok := webhookGroup(m); ok {
 		g.Groups = append(g.Groups, grp)
 	}
 
@@ -130,7 +131,7 @@ const apiLineWidth = 30
 
 // apiGroup summarises the API the server offers: the built-in groups by name and the custom
 // ones, which the frame below details with their operators.
-func (m *Model) apiGroup() (render.Group, bool) {
+func apiGroup(m *arch.Model) (render.Group, bool) {
 	if len(m.APIGroups) == 0 {
 		return render.Group{}, false
 	}
@@ -138,7 +139,7 @@ func (m *Model) apiGroup() (render.Group, bool) {
 	var aggregated [][]string
 	builtInRes, customRes := 0, 0
 	aggregatedStatus := "ok"
-	groups := append([]APIGroup{}, m.APIGroups...)
+	groups := append([]arch.APIGroup{}, m.APIGroups...)
 	// The groups people use every day first; the rest keep their order.
 	sort.SliceStable(groups, func(i, j int) bool { return groupRank(groups[i].Name) < groupRank(groups[j].Name) })
 	for _, a := range groups {
@@ -168,7 +169,7 @@ func (m *Model) apiGroup() (render.Group, bool) {
 			custom = append(custom, cg.Group)
 		}
 		grp.Nodes = append(grp.Nodes, render.Node{ID: "api/built-in", Label: "built-in groups",
-			Lines: append(render.Wrap(KB().Component("api-group").Summary, apiLineWidth), listLines("e.g. "+strings.Join(builtIn, ", "), 2)...)})
+			Lines: append(render.Wrap(arch.KB().Component("api-group").Summary, apiLineWidth), listLines("e.g. "+strings.Join(builtIn, ", "), 2)...)})
 		grp.Nodes = append(grp.Nodes, render.Node{ID: "api/custom", Label: "custom groups",
 			Lines: render.Wrap("Added by CustomResourceDefinitions, such as "+strings.Join(custom, ", ")+".", apiLineWidth)})
 		return grp, true
@@ -199,13 +200,13 @@ const maxWebhookParts = 7
 
 // webhookGroup draws one part per webhook configuration: who answers it and what it
 // intercepts. Each line says enough to tell which configuration blocks a write.
-func (m *Model) webhookGroup() (render.Group, bool) {
+func webhookGroup(m *arch.Model) (render.Group, bool) {
 	if len(m.Webhooks) == 0 {
 		return render.Group{}, false
 	}
 	grp := render.Group{ID: "webhooks", Label: "Admission webhooks (called by kube-apiserver on writes)"}
 	var order []string
-	byConfig := map[string][]Webhook{}
+	byConfig := map[string][]arch.Webhook{}
 	for _, w := range m.Webhooks {
 		key := w.Kind + "/" + w.Configuration
 		if byConfig[key] == nil {
@@ -349,7 +350,7 @@ func componentVerb(name string) string {
 	return "watches"
 }
 
-func componentLines(c Component, offline bool) []string {
+func componentLines(c arch.Component, offline bool) []string {
 	if offline {
 		return render.Wrap(c.Summary, 29)
 	}
@@ -375,7 +376,7 @@ func componentLines(c Component, offline bool) []string {
 	return lines
 }
 
-func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
+func nodeGroup(m *arch.Model, n arch.Node, edges *[]render.Edge) render.Group {
 	role := "node"
 	if len(n.Roles) > 0 {
 		role = strings.Join(n.Roles, ",") + " node"
@@ -398,8 +399,8 @@ func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
 	runtimeLines := []string{n.ContainerRuntime + " " + n.RuntimeVersion, n.OSImage, "kernel " + n.KernelVersion}
 	if m.Offline {
 		status = ""
-		kubeletLines = render.Wrap(KB().Component("kubelet").Summary, 29)
-		runtimeLines = render.Wrap(KB().Component("container-runtime").Summary, 29)
+		kubeletLines = render.Wrap(arch.KB().Component("kubelet").Summary, 29)
+		runtimeLines = render.Wrap(arch.KB().Component("container-runtime").Summary, 29)
 	}
 	grp.Nodes = append(grp.Nodes,
 		render.Node{ID: kid, Label: "kubelet", Lines: kubeletLines, Status: status},
@@ -410,13 +411,13 @@ func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
 	for _, a := range m.AddOns {
 		if a.Component == "kube-proxy" || a.Component == "cni" {
 			id := "addon/" + a.Namespace + "/" + a.Name + "/" + n.Name
-			lines := []string{KB().Component(a.Component).Title, "daemonset " + a.Ready + " ready"}
+			lines := []string{arch.KB().Component(a.Component).Title, "daemonset " + a.Ready + " ready"}
 			if a.Mode != "" {
 				lines = append(lines, "mode "+a.Mode)
 			}
 			st := readyStatus(a.Ready)
 			if m.Offline {
-				lines, st = render.Wrap(KB().Component(a.Component).Summary, 29), ""
+				lines, st = render.Wrap(arch.KB().Component(a.Component).Summary, 29), ""
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: a.Name, Lines: lines, Status: st})
 		}
@@ -424,7 +425,7 @@ func nodeGroup(m *Model, n Node, edges *[]render.Edge) render.Group {
 	return grp
 }
 
-func (m *Model) title() string {
+func title(m *arch.Model) string {
 	if m.Offline {
 		return "Kubernetes architecture (generic, offline)"
 	}
@@ -442,7 +443,7 @@ func (m *Model) title() string {
 // coordination is the one sentence every diagram's subtitle teaches.
 const coordination = "Components coordinate through kube-apiserver, the only one that reads and writes etcd."
 
-func (m *Model) subtitle() string {
+func subtitle(m *arch.Model) string {
 	if m.Offline {
 		return "What every cluster is made of. " + coordination + " Run without --offline to see your cluster."
 	}
@@ -489,4 +490,47 @@ func HumanQuantity(q string) string {
 		return fmt.Sprintf("%.0fMi", float64(b)/(1<<20))
 	}
 	return q
+}
+
+// ChainGraph draws who acts on a resource as a left-to-right chain.
+func ChainGraph(r *arch.ResourceExplanation) *render.Graph {
+	g := &render.Graph{Title: "Who acts on " + r.Resource.Name}
+	grp := render.Group{ID: "chain", Label: r.Resource.Kind + " (" + r.Resource.Name + ")"}
+	grp.Nodes = append(grp.Nodes, render.Node{ID: "client", Label: "you or a client", Lines: []string{"kubectl, client-go"}},
+		render.Node{ID: "kube-apiserver", Label: "kube-apiserver", Lines: []string{"stores it in etcd"}})
+	g.Edges = append(g.Edges, render.Edge{From: "client", To: "kube-apiserver", Label: "writes " + r.Resource.Kind})
+	prev := "kube-apiserver"
+	if r.CRD != nil && r.CRD.Operator != nil {
+		grp.Nodes = append(grp.Nodes, render.Node{ID: "operator", Label: r.CRD.Operator.Name, Lines: []string{"operator in " + r.CRD.Operator.Namespace}})
+		g.Edges = append(g.Edges, render.Edge{From: "operator", To: prev, Label: "watches and reconciles"})
+	}
+	for i, s := range r.ActedOnBy {
+		id := fmt.Sprintf("step%d", i)
+		lines := render.Wrap(s.Does, 29)
+		if s.In != "" {
+			lines = append([]string{"in " + s.In}, lines...)
+		}
+		grp.Nodes = append(grp.Nodes, render.Node{ID: id, Label: s.Actor, Lines: lines})
+		g.Edges = append(g.Edges, render.Edge{From: prev, To: id, Label: s.Resource})
+		prev = id
+	}
+	g.Groups = []render.Group{grp}
+	return g
+}
+
+// TopicGraph draws a component or concept with what it talks to.
+func TopicGraph(t *arch.TopicExplanation) *render.Graph {
+	e := t.Entry
+	g := &render.Graph{Title: e.Name + ": " + e.Title, Subtitle: e.Summary}
+	grp := render.Group{ID: "topic", Label: e.Title}
+	grp.Nodes = append(grp.Nodes, render.Node{ID: e.Name, Label: e.Name, Lines: render.Wrap(e.Summary, 29)})
+	others := append([]string{}, e.TalksTo...)
+	sort.Strings(others)
+	for _, o := range others {
+		oe := arch.KB().Component(o)
+		grp.Nodes = append(grp.Nodes, render.Node{ID: o, Label: o, Lines: render.Wrap(oe.Summary, 29)})
+		g.Edges = append(g.Edges, render.Edge{From: e.Name, To: o, Label: "talks to"})
+	}
+	g.Groups = []render.Group{grp}
+	return g
 }
