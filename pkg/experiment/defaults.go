@@ -2,7 +2,6 @@ package experiment
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -23,13 +22,28 @@ const (
 	DefaultPodSuccessCondition = `[status]|#(phase=="Succeeded")#`
 	DefaultPodFailureCondition = `[status]|#(phase=="Failed")#`
 
+	// Kubeflow training jobs (TFJob, PyTorchJob, ...): the operator's conditions, and the
+	// label its master Pod carries.
+	DefaultKubeflowJobSuccessCondition = `status.conditions.#(type=="Succeeded")#|#(status=="True")#`
+	DefaultKubeflowJobFailureCondition = `status.conditions.#(type=="Failed")#|#(status=="True")#`
+
 	DefaultFilePath               = "/var/log/katib/metrics.log"
 	DefaultTensorflowEventDirPath = "/var/log/katib/tfevent/"
 	DefaultPrometheusPath         = "/metrics"
 	DefaultPrometheusPort         = 8080
 )
 
-// Kinds of trial workload that run client-side.
+// DefaultKubeflowJobPrimaryPodLabels picks a Kubeflow training job's master Pod, whose log
+// carries the metrics.
+func DefaultKubeflowJobPrimaryPodLabels() map[string]string {
+	return map[string]string{"training.kubeflow.org/job-role": "master"}
+}
+
+// KubeflowJobKinds are the kinds Katib gives the Kubeflow defaults, keyed on the kind alone
+// as Katib does.
+var KubeflowJobKinds = map[string]bool{"TFJob": true, "PyTorchJob": true, "XGBoostJob": true, "MXJob": true, "MPIJob": true}
+
+// Kinds of trial workload with built-in support.
 const (
 	JobAPIVersion = "batch/v1"
 	JobKind       = "Job"
@@ -120,47 +134,22 @@ func setDefaultTrialTemplate(t *TrialTemplate) {
 		if t.FailureCondition == "" {
 			t.FailureCondition = DefaultPodFailureCondition
 		}
+	case KubeflowJobKinds[kind]:
+		if t.SuccessCondition == "" {
+			t.SuccessCondition = DefaultKubeflowJobSuccessCondition
+		}
+		if t.FailureCondition == "" {
+			t.FailureCondition = DefaultKubeflowJobFailureCondition
+		}
+		if len(t.PrimaryPodLabels) == 0 {
+			t.PrimaryPodLabels = DefaultKubeflowJobPrimaryPodLabels()
+		}
 	}
 	if t.PrimaryContainerName == "" {
 		if names := ContainerNames(t.TrialSpec); len(names) == 1 && names[0] != "" {
 			t.PrimaryContainerName = names[0]
 		}
 	}
-}
-
-// PodSpecPath is where a trial workload of a supported kind keeps its pod spec, or nil for
-// kinds that do not run client-side.
-func PodSpecPath(spec *unstructured.Unstructured) []string {
-	if spec == nil {
-		return nil
-	}
-	switch spec.GetKind() {
-	case JobKind:
-		return []string{"spec", "template", "spec"}
-	case PodKind:
-		return []string{"spec"}
-	}
-	return nil
-}
-
-// ContainerNames lists the names of the template's containers (not init containers), in
-// order; nil when the kind is not supported or the template has none.
-func ContainerNames(spec *unstructured.Unstructured) []string {
-	path := PodSpecPath(spec)
-	if path == nil {
-		return nil
-	}
-	containers, found, err := unstructured.NestedSlice(spec.Object, append(path, "containers")...)
-	if !found || err != nil {
-		return nil
-	}
-	names := make([]string, 0, len(containers))
-	for _, c := range containers {
-		m, _ := c.(map[string]any)
-		name, _ := m["name"].(string)
-		names = append(names, name)
-	}
-	return names
 }
 
 func defaultMetricsCollector(mc *MetricsCollectorSpec) *MetricsCollectorSpec {

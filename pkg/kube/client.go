@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -24,6 +25,8 @@ type Clients struct {
 	// Metadata lists objects without their bodies.
 	Metadata  metadata.Interface
 	Discovery discovery.CachedDiscoveryInterface
+	// Mapper maps kinds to resources through the (cached) discovery.
+	Mapper meta.RESTMapper
 	// Namespace is -n, or the kubeconfig context's namespace, or "default".
 	Namespace string
 	// ExplicitNamespace is true when the user passed -n.
@@ -67,11 +70,15 @@ func NewClients(getter genericclioptions.RESTClientGetter, plugin string) (*Clie
 	if err != nil {
 		return nil, fmt.Errorf("cannot build a discovery client (%s): %w", where, err)
 	}
+	mapper, err := getter.ToRESTMapper()
+	if err != nil {
+		return nil, fmt.Errorf("cannot build a discovery client (%s): %w", where, err)
+	}
 	ns, explicit, err := raw.Namespace()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the namespace (%s): %w", where, err)
 	}
-	return &Clients{Config: cfg, Clientset: cs, Dynamic: dyn, Metadata: meta, Discovery: disc, Namespace: ns, ExplicitNamespace: explicit, Context: where}, nil
+	return &Clients{Config: cfg, Clientset: cs, Dynamic: dyn, Metadata: meta, Discovery: disc, Mapper: mapper, Namespace: ns, ExplicitNamespace: explicit, Context: where}, nil
 }
 
 // Describe names the kubeconfig and context that the flags select, for error messages.

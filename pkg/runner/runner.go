@@ -19,6 +19,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/version"
@@ -59,6 +60,9 @@ type Monitor interface {
 type Config struct {
 	Client  kubernetes.Interface
 	Dynamic dynamic.Interface
+	// Mapper resolves trial kinds other than Job and Pod through the cluster's discovery;
+	// nil allows only those two.
+	Mapper meta.RESTMapper
 	// Store reads and writes the state; nil builds one from Client and Dynamic.
 	Store *store.Store
 	// NewMonitor builds the watcher of the experiment's trials; nil uses trial.NewMonitor.
@@ -178,9 +182,26 @@ func (r *Runner) DryRun(ctx context.Context) error {
 		return nil
 	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
 		return &TemplateError{Err: err}
+	case apierrors.IsForbidden(err) && !r.kind.IsJob && !r.kind.IsPod:
+		return &ForbiddenKindError{Kind: r.kind, Namespace: exp.Namespace, Err: err}
 	}
 	return err
 }
+
+// ForbiddenKindError says the user may not create trials of a kind beyond the Role README
+// describes, and which rule to add.
+type ForbiddenKindError struct {
+	Kind      trial.Kind
+	Namespace string
+	Err       error
+}
+
+func (e *ForbiddenKindError) Error() string {
+	return fmt.Sprintf("your credentials may not create %s in namespace %q, which trials of kind %s are: add the rule %s to the Role kubectl katib runs under (README: minimal Role)",
+		e.Kind.Resource(), e.Namespace, e.Kind.Kind, e.Kind.RBACRule())
+}
+
+func (e *ForbiddenKindError) Unwrap() error { return e.Err }
 
 // render builds a trial's workload, with the metrics collector sidecar when the
 // experiment's collector reads files.
@@ -270,7 +291,7 @@ func New(cfg Config, st *store.State) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	kind, err := trial.KindOf(exp.Spec.TrialTemplate.TrialSpec)
+	kind, err := trial.ResolveKind(cfg.Mapper, exp.Spec.TrialTemplate.TrialSpec)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +313,7 @@ func New(cfg Config, st *store.State) (*Runner, error) {
 	}
 	s := cfg.Store
 	if s == nil {
-		s = &store.Store{Client: cfg.Client, Dynamic: cfg.Dynamic, Namespace: exp.Namespace}
+		s = &store.Store{Client: cfg.Client, Dynamic: cfg.Dynamic, Mapper: cfg.Mapper, Namespace: exp.Namespace}
 	}
 	tt := exp.Spec.TrialTemplate
 	r := &Runner{
@@ -305,8 +326,8 @@ func New(cfg Config, st *store.State) (*Runner, error) {
 			exp.Spec.MetricsCollectorSpec.Collector.Kind == experiment.NoneCollector,
 	}
 	monCfg := trial.MonitorConfig{
-		Client: cfg.Client, Namespace: exp.Namespace, Experiment: exp.Name, Kind: kind,
-		PrimaryContainer: tt.PrimaryContainerName,
+		Client: cfg.Client, Dynamic: cfg.Dynamic, Namespace: exp.Namespace, Experiment: exp.Name, Kind: kind,
+		PrimaryContainer: tt.PrimaryContainerName, PrimaryPodLabels: tt.PrimaryPodLabels,
 		SuccessCondition: tt.SuccessCondition, FailureCondition: tt.FailureCondition,
 		Clock: cfg.Clock,
 	}

@@ -34,6 +34,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -179,6 +180,9 @@ type Store struct {
 	// Metadata lists trial records without their observation logs; without it, whole
 	// ConfigMaps are listed.
 	Metadata metadata.Interface
+	// Mapper resolves trial kinds other than Job and Pod, so their running trials can be
+	// listed; without it only finished trials of those kinds are shown.
+	Mapper meta.RESTMapper
 }
 
 // ConfigMapName is the name of the ConfigMap holding the experiment's state.
@@ -369,7 +373,7 @@ func (s *Store) loadTrials(ctx context.Context, st *State, opts LoadOptions) err
 		add(t, true)
 	}
 	if s.Dynamic != nil && st.Experiment.Spec.TrialTemplate != nil && st.Experiment.Spec.TrialTemplate.TrialSpec != nil {
-		kind, err := trial.KindOf(st.Experiment.Spec.TrialTemplate.TrialSpec)
+		kind, err := trial.ResolveKind(s.Mapper, st.Experiment.Spec.TrialTemplate.TrialSpec)
 		if err == nil {
 			live, err := s.LiveTrials(ctx, kind.GVR, st.Experiment.Name)
 			if err != nil {

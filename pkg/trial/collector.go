@@ -71,18 +71,28 @@ func AddCollector(obj *unstructured.Unstructured, mc *experiment.MetricsCollecto
 		image = DefaultCollectorImage
 	}
 
-	kind, err := KindOf(obj)
-	if err != nil {
-		return err
+	templates := experiment.PodTemplates(obj)
+	added := 0
+	for _, t := range templates {
+		ok, err := addCollectorTo(t, primary, image, dir, args)
+		if err != nil {
+			return err
+		}
+		if ok {
+			added++
+		}
 	}
-	specPath := []string{"spec"}
-	if kind.IsJob {
-		specPath = []string{"spec", "template", "spec"}
+	if added == 0 {
+		return fmt.Errorf("the trial template has no container %q (spec.trialTemplate.primaryContainerName)", primary)
 	}
-	podSpec, found, err := unstructured.NestedMap(obj.Object, specPath...)
-	if err != nil || !found {
-		return fmt.Errorf("the trial template has no Pod spec at %s", strings.Join(specPath, "."))
-	}
+	return nil
+}
+
+// addCollectorTo adds the collector to one Pod template when it runs the primary container:
+// a master and its workers may all run it, and which of their Pods is the primary one is
+// decided by labels the operator adds later.
+func addCollectorTo(t experiment.PodTemplate, primary, image, dir string, args []string) (bool, error) {
+	podSpec := t.Spec()
 	containers, _ := podSpec["containers"].([]any)
 	idx := -1
 	for i, c := range containers {
@@ -91,12 +101,12 @@ func AddCollector(obj *unstructured.Unstructured, mc *experiment.MetricsCollecto
 		}
 	}
 	if idx < 0 {
-		return fmt.Errorf("the trial template has no container %q (spec.trialTemplate.primaryContainerName)", primary)
+		return false, nil
 	}
 	inits, _ := podSpec["initContainers"].([]any)
 	for _, c := range append(append([]any{}, containers...), inits...) {
 		if m, ok := c.(map[string]any); ok && m["name"] == CollectorContainer {
-			return fmt.Errorf("the trial template already has a container named %s, the name of the metrics collector kubectl katib adds; rename it", CollectorContainer)
+			return false, fmt.Errorf("the trial template already has a container named %s at %s, the name of the metrics collector kubectl katib adds; rename it", CollectorContainer, t.SpecPath())
 		}
 	}
 	main := containers[idx].(map[string]any)
@@ -128,7 +138,7 @@ func AddCollector(obj *unstructured.Unstructured, mc *experiment.MetricsCollecto
 		volumes, _ := podSpec["volumes"].([]any)
 		for _, v := range volumes {
 			if vm, ok := v.(map[string]any); ok && vm["name"] == metricsVolume {
-				return fmt.Errorf("the trial template already has a volume named %s, the name of the metrics volume kubectl katib adds; rename it", metricsVolume)
+				return false, fmt.Errorf("the trial template already has a volume named %s at %s, the name of the metrics volume kubectl katib adds; rename it", metricsVolume, t.SpecPath())
 			}
 		}
 		podSpec["volumes"] = append(volumes, map[string]any{"name": metricsVolume, "emptyDir": map[string]any{}})
@@ -157,7 +167,7 @@ func AddCollector(obj *unstructured.Unstructured, mc *experiment.MetricsCollecto
 	podSpec["initContainers"] = append(inits, sidecar)
 	containers[idx] = main
 	podSpec["containers"] = containers
-	return unstructured.SetNestedMap(obj.Object, podSpec, specPath...)
+	return true, nil
 }
 
 // within says whether dir is root or lies under it.

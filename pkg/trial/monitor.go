@@ -9,11 +9,14 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
@@ -60,7 +63,9 @@ type Event struct {
 
 // MonitorConfig says what to watch.
 type MonitorConfig struct {
-	Client     kubernetes.Interface
+	Client kubernetes.Interface
+	// Dynamic watches workloads of kinds other than Job and Pod.
+	Dynamic    dynamic.Interface
 	Namespace  string
 	Experiment string
 	Kind       Kind
@@ -75,6 +80,10 @@ type MonitorConfig struct {
 	// trialTemplate conditions); empty means the pod phase decides.
 	SuccessCondition string
 	FailureCondition string
+	// PrimaryPodLabels pick, among a trial's Pods (a master and its workers), the ones whose
+	// primary container's log carries the metrics and whose end is the trial's; empty means
+	// every Pod of the trial.
+	PrimaryPodLabels map[string]string
 	// Logs opens log streams; nil reads them through Client.
 	Logs LogSource
 	// Clock paces the reopening of log streams and the wait for a pod's log after a Job's
@@ -96,9 +105,9 @@ type Monitor struct {
 	// pods is the pod watch's cache: what it says about a pod decides what a log read
 	// proves.
 	pods cache.Store
-	// jobs is the job watch's cache (Job trials only): a pod counts for its trial only
-	// while the Job that owns it is the trial's current one.
-	jobs cache.Store
+	// workloads is the workload watch's cache (kinds other than Pod): a pod counts for its
+	// trial only while the workload that owns it is the trial's current one.
+	workloads cache.Store
 
 	mu     sync.Mutex
 	trials map[string]*watched
@@ -167,7 +176,7 @@ func (m *Monitor) LastProblem(trial string) string {
 func (m *Monitor) Run(ctx context.Context) error {
 	m.ctx = ctx
 	client, ns := m.cfg.Client, m.cfg.Namespace
-	podInformer := m.informer(&corev1.Pod{},
+	podInformer := m.informer(&corev1.Pod{}, client,
 		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			return client.CoreV1().Pods(ns).List(ctx, o)
 		},
@@ -183,23 +192,39 @@ func (m *Monitor) Run(ctx context.Context) error {
 		return err
 	}
 	informers := []cache.SharedIndexInformer{podInformer}
-	if m.cfg.Kind.IsJob {
-		jobInformer := m.informer(&batchv1.Job{},
+	var workloadInformer cache.SharedIndexInformer
+	switch {
+	case m.cfg.Kind.IsJob:
+		workloadInformer = m.informer(&batchv1.Job{}, client,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return client.BatchV1().Jobs(ns).List(ctx, o)
 			},
 			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				return client.BatchV1().Jobs(ns).Watch(ctx, o)
 			})
-		m.jobs = jobInformer.GetStore()
-		if _, err := jobInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { m.onJob(obj) },
-			UpdateFunc: func(_, obj any) { m.onJob(obj) },
+	case !m.cfg.Kind.IsPod:
+		if m.cfg.Dynamic == nil {
+			return fmt.Errorf("watching %s trials needs a dynamic client", m.cfg.Kind.Resource())
+		}
+		resource := m.cfg.Dynamic.Resource(m.cfg.Kind.GVR).Namespace(ns)
+		workloadInformer = m.informer(&unstructured.Unstructured{}, m.cfg.Dynamic,
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return resource.List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return resource.Watch(ctx, o)
+			})
+	}
+	if workloadInformer != nil {
+		m.workloads = workloadInformer.GetStore()
+		if _, err := workloadInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(obj any) { m.onWorkload(obj) },
+			UpdateFunc: func(_, obj any) { m.onWorkload(obj) },
 			DeleteFunc: m.onWorkloadDeleted,
 		}); err != nil {
 			return err
 		}
-		informers = append(informers, jobInformer)
+		informers = append(informers, workloadInformer)
 	}
 	synced := make([]cache.InformerSynced, 0, len(informers))
 	for _, inf := range informers {
@@ -210,7 +235,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("the watches on the experiment's pods and jobs did not start")
+		return fmt.Errorf("the watches on the experiment's pods and %s did not start", m.cfg.Kind.Resource())
 	}
 	return nil
 }
@@ -218,7 +243,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 // informer watches the experiment's objects of one type. It is built from the clientset
 // directly rather than through client-go's informer factory, which would link the
 // informers and listers of every API type into the binary.
-func (m *Monitor) informer(example runtime.Object,
+func (m *Monitor) informer(example runtime.Object, client any,
 	list func(context.Context, metav1.ListOptions) (runtime.Object, error),
 	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
 	selector := LabelExperiment + "=" + m.cfg.Experiment
@@ -232,7 +257,7 @@ func (m *Monitor) informer(example runtime.Object,
 			return watchFn(ctx, o)
 		},
 	}
-	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, m.cfg.Client), example, 0, cache.Indexers{})
+	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, client), example, 0, cache.Indexers{})
 }
 
 func (m *Monitor) trial(name string) *watched {
@@ -280,7 +305,7 @@ func (m *Monitor) onPodDeleted(obj any) {
 		return
 	}
 	m.observePod(pod, true)
-	if !m.cfg.Kind.IsJob {
+	if m.cfg.Kind.IsPod {
 		m.onWorkloadDeleted(pod)
 	}
 }
@@ -292,11 +317,22 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	}
 	m.mu.Lock()
 	w := m.trial(name)
-	if w.done || (w.streams[pod.UID] == nil && !m.ownedByCurrentJob(pod)) {
+	if w.done || (w.streams[pod.UID] == nil && !m.ownedByCurrentWorkload(pod)) {
 		m.mu.Unlock()
 		return
 	}
 	var out []Event
+	if !m.isPrimary(pod) {
+		// A worker's problems (unschedulable, image pull) still hold the trial up.
+		if !deleted && !containerRan(pod, "") {
+			if reason, msg := startProblem(pod); reason != "" && reason != w.lastProblem {
+				w.lastProblem = reason
+				out = append(out, Event{Trial: name, Type: Problem, Reason: reason, Message: fmt.Sprintf("pod %s: %s", pod.Name, msg)})
+			}
+		}
+		m.unlockAndEmit(out)
+		return
+	}
 	var start []*podStream
 	ran := containerRan(pod, m.cfg.PrimaryContainer)
 	// The log is followed once the trial has started and its log container has run; a
@@ -315,7 +351,7 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	if pod.Status.Phase == corev1.PodFailed {
 		w.lastExit = podMessage(pod, m.cfg.PrimaryContainer)
 	}
-	if !m.cfg.Kind.IsJob && w.terminal == nil {
+	if m.cfg.Kind.IsPod && w.terminal == nil {
 		if ev := m.podTerminal(pod); ev != nil {
 			w.terminal = ev
 		}
@@ -323,7 +359,7 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	// An unfinished Pod trial whose pod is deleted ends as WorkloadDeleted; a finished
 	// one, or a Job's pod, still gets a stream, so that what its log lost is reported
 	// rather than the trial looking as if it printed nothing.
-	workloadGone := deleted && !m.cfg.Kind.IsJob && w.terminal == nil
+	workloadGone := deleted && m.cfg.Kind.IsPod && w.terminal == nil
 	s := w.streams[pod.UID]
 	if logRan && s == nil && !workloadGone {
 		s = newPodStream(name, pod)
@@ -346,28 +382,39 @@ func (m *Monitor) observePod(pod *corev1.Pod, deleted bool) {
 	}
 }
 
-// ownedByCurrentJob tells, for Job trials, a pod of the trial's current Job from a pod of
-// an earlier Job of the same name that is still going away: a trial that never ended is
-// asked for again under the same name, and the old pods' logs are not its own.
-func (m *Monitor) ownedByCurrentJob(pod *corev1.Pod) bool {
-	if !m.cfg.Kind.IsJob || m.jobs == nil {
+// isPrimary says whether a pod is one of its trial's primary pods (PrimaryPodLabels).
+func (m *Monitor) isPrimary(pod *corev1.Pod) bool {
+	for k, v := range m.cfg.PrimaryPodLabels {
+		if pod.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ownedByCurrentWorkload tells a pod of the trial's current workload from a pod of an
+// earlier workload of the same name that is still going away: a trial that never ended is
+// asked for again under the same name, and the old pods' logs are not its own. Pods owned
+// through objects in between (a JobSet's Jobs) are taken as they come.
+func (m *Monitor) ownedByCurrentWorkload(pod *corev1.Pod) bool {
+	if m.cfg.Kind.IsPod || m.workloads == nil {
 		return true
 	}
 	owner := metav1.GetControllerOf(pod)
-	if owner == nil || owner.Kind != "Job" {
+	if owner == nil || owner.Kind != m.cfg.Kind.Kind {
 		return true
 	}
-	obj, ok, err := m.jobs.GetByKey(pod.Namespace + "/" + owner.Name)
+	obj, ok, err := m.workloads.GetByKey(pod.Namespace + "/" + owner.Name)
 	if err != nil || !ok {
 		return false
 	}
-	job, isJob := obj.(*batchv1.Job)
-	return isJob && job.UID == owner.UID
+	workload, err := meta.Accessor(obj)
+	return err == nil && workload.GetUID() == owner.UID
 }
 
-// observeJobPods looks again at a trial's pods that the job watch had not explained yet:
-// the pod watch can see a Job's pods before the job watch sees the Job.
-func (m *Monitor) observeJobPods(name string) {
+// observeWorkloadPods looks again at a trial's pods that the workload watch had not
+// explained yet: the pod watch can see a workload's pods before the workload watch sees it.
+func (m *Monitor) observeWorkloadPods(name string) {
 	for _, obj := range m.pods.List() {
 		if pod, ok := obj.(*corev1.Pod); ok && pod.Labels[LabelTrial] == name {
 			m.observePod(pod, false)
@@ -375,25 +422,25 @@ func (m *Monitor) observeJobPods(name string) {
 	}
 }
 
-func (m *Monitor) onJob(obj any) {
-	job, ok := obj.(*batchv1.Job)
-	if !ok {
+func (m *Monitor) onWorkload(obj any) {
+	workload, err := meta.Accessor(obj)
+	if err != nil {
 		return
 	}
-	name := job.Labels[LabelTrial]
+	name := workload.GetLabels()[LabelTrial]
 	if name == "" {
 		return
 	}
-	defer m.observeJobPods(name)
+	defer m.observeWorkloadPods(name)
 	m.mu.Lock()
 	w := m.trial(name)
 	if w.done || w.terminal != nil {
 		m.mu.Unlock()
 		return
 	}
-	if ok, reason, msg := m.conditionHolds(job, m.cfg.FailureCondition); ok {
+	if ok, reason, msg := m.conditionHolds(obj, m.cfg.FailureCondition); ok {
 		w.terminal = &Event{Trial: name, Type: Completed, Reason: orDefault(reason, "Failed"), Message: msg}
-	} else if ok, reason, msg := m.conditionHolds(job, m.cfg.SuccessCondition); ok {
+	} else if ok, reason, msg := m.conditionHolds(obj, m.cfg.SuccessCondition); ok {
 		w.terminal = &Event{Trial: name, Type: Completed, Succeeded: true, Reason: orDefault(reason, "Succeeded"), Message: msg}
 	}
 	out := m.completeIfReady(name, w)

@@ -187,9 +187,45 @@ func TestPrepareLabelsOwnsAndDefaults(t *testing.T) {
 	if bl, _, _ := unstructured.NestedInt64(obj.Object, "spec", "backoffLimit"); bl != 0 {
 		t.Errorf("backoffLimit %d", bl)
 	}
-	pod := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment"}}
-	if err := Prepare(pod, "exp", "t", nil, nil); err == nil || !strings.Contains(err.Error(), "not supported") {
-		t.Errorf("unsupported kind: %v", err)
+}
+
+// Every Pod template of a multi-Pod workload gets the trial's labels, since the operator
+// creates the Pods from them and the labels are how the trial's Pods are found.
+func TestPrepareLabelsEveryPodTemplate(t *testing.T) {
+	replica := func(labels map[string]any) map[string]any {
+		md := map[string]any{}
+		if labels != nil {
+			md["labels"] = labels
+		}
+		return map[string]any{"replicas": int64(1), "template": map[string]any{"metadata": md,
+			"spec": map[string]any{"containers": []any{map[string]any{"name": "pytorch", "image": "trainer"}}}}}
+	}
+	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob",
+		"spec": map[string]any{"pytorchReplicaSpecs": map[string]any{
+			"Master": replica(map[string]any{"team": "ml"}),
+			"Worker": replica(nil),
+		}}}}
+	if err := Prepare(obj, "exp", "exp-1", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []string{"Master", "Worker"} {
+		labels, _, _ := unstructured.NestedStringMap(obj.Object, "spec", "pytorchReplicaSpecs", role, "template", "metadata", "labels")
+		if labels[LabelTrial] != "exp-1" || labels[LabelExperiment] != "exp" || labels[LabelManagedBy] != ManagedBy {
+			t.Errorf("%s template labels %v", role, labels)
+		}
+		if role == "Master" && labels["team"] != "ml" {
+			t.Errorf("the template's own labels were lost: %v", labels)
+		}
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, "spec", "backoffLimit"); found {
+		t.Error("a Job's backoffLimit was set on a PyTorchJob")
+	}
+	wf := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "spec": map[string]any{}}}
+	if err := Prepare(wf, "exp", "exp-2", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if labels, _, _ := unstructured.NestedStringMap(wf.Object, "spec", "podMetadata", "labels"); labels[LabelTrial] != "exp-2" {
+		t.Errorf("Argo podMetadata labels %v", labels)
 	}
 }
 

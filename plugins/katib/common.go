@@ -55,7 +55,7 @@ func (f *runFlags) validate() error {
 
 func (f *runFlags) config(c *kube.Clients, ns string) runner.Config {
 	return runner.Config{
-		Client: c.Clientset, Dynamic: c.Dynamic, Store: newStore(c, ns),
+		Client: c.Clientset, Dynamic: c.Dynamic, Mapper: c.Mapper, Store: newStore(c, ns),
 		TrialStartTimeout: f.TrialStartTimeout, OutageTimeout: f.OutageTimeout, Cleanup: f.Cleanup,
 		CollectorImage: f.CollectorImage,
 	}
@@ -80,7 +80,7 @@ func newStore(c *kube.Clients, ns string) *store.Store {
 	if ns == "" {
 		ns = c.Namespace
 	}
-	return &store.Store{Client: c.Clientset, Dynamic: c.Dynamic, Metadata: c.Metadata, Namespace: ns}
+	return &store.Store{Client: c.Clientset, Dynamic: c.Dynamic, Metadata: c.Metadata, Mapper: c.Mapper, Namespace: ns}
 }
 
 // explainRunError says what to do about the errors that end a run.

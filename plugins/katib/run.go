@@ -180,6 +180,10 @@ func (o *RunOptions) Run(ctx context.Context) error {
 		if errors.As(err, &tmpl) {
 			return exitcode.WithCode(exitcode.Usage, fmt.Errorf("%s: %w; nothing was created", o.Filename, err))
 		}
+		var forbidden *runner.ForbiddenKindError
+		if errors.As(err, &forbidden) {
+			return fmt.Errorf("%w; nothing was created", err)
+		}
 		return explainAPIError(err, o.clients, o.exp.Namespace)
 	}
 	if err := r.Create(ctx); err != nil {

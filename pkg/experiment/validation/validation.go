@@ -574,11 +574,10 @@ func validateTrialSpec(t *experiment.TrialTemplate) field.ErrorList {
 		errs = append(errs, field.Forbidden(trialSpecPath.Child("metadata"),
 			"metadata.name and metadata.namespace in spec.trialTemplate must be omitted; each trial gets its own name in the experiment's namespace"))
 	}
-	supported := (apiVersion == experiment.JobAPIVersion && kind == experiment.JobKind) ||
+	builtIn := (apiVersion == experiment.JobAPIVersion && kind == experiment.JobKind) ||
 		(apiVersion == experiment.PodAPIVersion && kind == experiment.PodKind)
-	if !supported {
-		return append(errs, notSupported(trialSpecPath.Child("kind"), apiVersion+" "+kind,
-			"only batch/v1 Job and v1 Pod trials run client-side; other kinds (TFJob, PyTorchJob, Tekton, ...) are not supported yet"))
+	if !builtIn {
+		return append(errs, validateOtherKind(t)...)
 	}
 	// Like Katib, convert the template (placeholders filled) to its type, so a wrongly
 	// shaped template fails now rather than at every trial. Unknown fields are not ours to
@@ -599,6 +598,48 @@ func validateTrialSpec(t *experiment.TrialTemplate) field.ErrorList {
 	}
 	if t.SuccessCondition == "" || t.FailureCondition == "" {
 		errs = append(errs, field.Required(trialTemplatePath, "successCondition and failureCondition must be specified"))
+	}
+	return errs
+}
+
+// validateOtherKind checks a trial workload of a kind other than Job and Pod (a PyTorchJob,
+// a custom resource): its Pods are found through their templates, and only the experiment's
+// conditions say when it has ended. Whether the cluster serves the kind is checked when the
+// experiment runs.
+func validateOtherKind(t *experiment.TrialTemplate) field.ErrorList {
+	var errs field.ErrorList
+	spec := t.TrialSpec
+	if t.SuccessCondition == "" || t.FailureCondition == "" {
+		errs = append(errs, field.Required(trialTemplatePath, fmt.Sprintf(
+			"successCondition and failureCondition must be specified for trials of kind %s: gjson queries on the workload that hold once it succeeded or failed, "+
+				`for example status.conditions.#(type=="Succeeded")#|#(status=="True")#`, spec.GetKind())))
+	}
+	templates := experiment.PodTemplates(spec)
+	gvk := spec.GroupVersionKind()
+	labelsPropagate := gvk.Group == "tekton.dev" || (gvk.Group == "argoproj.io" && gvk.Kind == "Workflow")
+	if len(templates) == 0 && !labelsPropagate {
+		return append(errs, field.Invalid(trialSpecPath, spec.GetKind(),
+			"has no Pod template (an object with spec.containers, such as a replica's template): kubectl katib finds a trial's Pods by the labels it adds to the Pod templates, "+
+				"so trials of this kind cannot be followed"))
+	}
+	if len(templates) == 0 {
+		return errs
+	}
+	names := experiment.ContainerNames(spec)
+	pc := trialTemplatePath.Child("primaryContainerName")
+	switch {
+	case t.PrimaryContainerName == "":
+		errs = append(errs, field.Required(pc, fmt.Sprintf("name the container whose log carries the metrics: one of %s", strings.Join(names, ", "))))
+	case !slices.Contains(names, t.PrimaryContainerName):
+		errs = append(errs, field.Invalid(pc, t.PrimaryContainerName, fmt.Sprintf("is not a container of the trial template's Pod templates; use one of %s", strings.Join(names, ", "))))
+	}
+	for k, v := range t.PrimaryPodLabels {
+		for _, msg := range utilvalidation.IsQualifiedName(k) {
+			errs = append(errs, field.Invalid(trialTemplatePath.Child("primaryPodLabels").Key(k), k, msg))
+		}
+		for _, msg := range utilvalidation.IsValidLabelValue(v) {
+			errs = append(errs, field.Invalid(trialTemplatePath.Child("primaryPodLabels").Key(k), v, msg))
+		}
 	}
 	return errs
 }

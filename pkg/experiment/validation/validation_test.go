@@ -107,10 +107,24 @@ func TestRules(t *testing.T) {
 		{"placeholder without trial parameter", func(e *experiment.Experiment) {
 			e.Spec.TrialTemplate.TrialParameters = e.Spec.TrialTemplate.TrialParameters[:3]
 		}, `spec.trialTemplate.trialSpec: Invalid value: "${trialParameters.trialName}": has placeholders without a trialParameter`},
-		{"unsupported kind", func(e *experiment.Experiment) {
+		{"kind without Pod template", func(e *experiment.Experiment) {
+			e.Spec.TrialTemplate.TrialSpec.Object = map[string]any{"apiVersion": "example.com/v1", "kind": "Widget", "spec": map[string]any{"size": int64(1)}}
+		}, `spec.trialTemplate.trialSpec: Invalid value: "Widget": has no Pod template`},
+		{"other kind without conditions", func(e *experiment.Experiment) {
+			e.Spec.TrialTemplate.TrialSpec.SetAPIVersion("example.com/v1")
+			e.Spec.TrialTemplate.TrialSpec.SetKind("Trainer")
+			e.Spec.TrialTemplate.SuccessCondition, e.Spec.TrialTemplate.FailureCondition = "", ""
+		}, `spec.trialTemplate: Required value: successCondition and failureCondition must be specified for trials of kind Trainer`},
+		{"other kind, primary container in no template", func(e *experiment.Experiment) {
 			e.Spec.TrialTemplate.TrialSpec.SetAPIVersion("kubeflow.org/v1")
-			e.Spec.TrialTemplate.TrialSpec.SetKind("TFJob")
-		}, `spec.trialTemplate.trialSpec.kind: Unsupported value: "kubeflow.org/v1 TFJob": only batch/v1 Job and v1 Pod trials run client-side`},
+			e.Spec.TrialTemplate.TrialSpec.SetKind("PyTorchJob")
+			e.Spec.TrialTemplate.PrimaryContainerName = "pytorch"
+		}, `spec.trialTemplate.primaryContainerName: Invalid value: "pytorch": is not a container of the trial template's Pod templates; use one of trainer`},
+		{"primary pod label invalid", func(e *experiment.Experiment) {
+			e.Spec.TrialTemplate.TrialSpec.SetAPIVersion("kubeflow.org/v1")
+			e.Spec.TrialTemplate.TrialSpec.SetKind("PyTorchJob")
+			e.Spec.TrialTemplate.PrimaryPodLabels = map[string]string{"job-role": "master worker"}
+		}, `spec.trialTemplate.primaryPodLabels[job-role]: Invalid value: "master worker"`},
 		{"name in template", func(e *experiment.Experiment) { e.Spec.TrialTemplate.TrialSpec.SetName("fixed") }, "spec.trialTemplate.trialSpec.metadata: Forbidden: metadata.name and metadata.namespace in spec.trialTemplate must be omitted"},
 		{"template of the wrong shape", func(e *experiment.Experiment) {
 			e.Spec.TrialTemplate.TrialSpec.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"] = "trainer"

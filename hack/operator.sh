@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Kubeflow's training operator (PyTorchJob only) for the local cluster, as a plain process of
+# this machine like the cluster's own components: built from the Go module proxy at the version
+# pinned in hack/operators/go.mod and cached under .cache/bin/.
+#
+#   hack/operator.sh up      build on first use, apply the PyTorchJob CRD, start the operator
+#   hack/operator.sh down    stop the operator this script started (the CRD stays)
+#   hack/operator.sh status  its PID and whether the PyTorchJob controller runs
+#
+# The operator runs outside the cluster, so the kubelet cannot mount its webhook certificate
+# Secret: the operator generates the certificate into that Secret and this script copies it to
+# the directory the operator waits on. No webhook configuration is registered, so the API
+# server never calls the webhook; PyTorchJobs are checked by their CRD's schema only.
+set -euo pipefail
+set +m
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+C="$ROOT/.cluster"
+LOGS="$C/logs"
+PIDS="$C/pids"
+NAME=training-operator
+GO="${GO:-go}"
+command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go
+# The operator's certificate directory is fixed in its code.
+CERT_DIR=/tmp/k8s-webhook-server/serving-certs
+OPERATOR_NS=kubeflow
+SECRET=training-operator-webhook-cert
+PROBE_ADDR="127.0.0.1:${OPERATOR_PROBE_PORT:-18081}"
+
+log() { printf '%s operator: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'operator: error: %s\n' "$*" >&2; exit 1; }
+
+version() { (cd "$ROOT/hack/operators" && "$GO" list -m -f '{{.Version}}' github.com/kubeflow/training-operator); }
+module_dir() { (cd "$ROOT/hack/operators" && "$GO" list -m -f '{{.Dir}}' github.com/kubeflow/training-operator); }
+
+kubectl_bin() {
+  local dirs
+  dirs="$("$ROOT/hack/build-k8s.sh" --print-dirs)"
+  echo "${dirs% *}/kubectl"
+}
+kc() { "$(kubectl_bin)" --kubeconfig "$C/admin.kubeconfig" --request-timeout=20s "$@"; }
+
+binary() { echo "$ROOT/.cache/bin/$NAME-$(version)/$NAME"; }
+
+build() {
+  local bin
+  bin="$(binary)"
+  [ -x "$bin" ] && return 0
+  log "building $NAME $(version) (first build takes a few minutes)"
+  mkdir -p "$(dirname "$bin")"
+  (cd "$ROOT/hack/operators" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" \
+    -o "$bin.tmp" github.com/kubeflow/training-operator/cmd/training-operator.v1)
+  mv "$bin.tmp" "$bin"
+}
+
+pid_of() {
+  local f="$PIDS/$NAME.pid" pid
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  [ "$(readlink "/proc/$pid/exe" 2>/dev/null || true)" = "$(binary)" ] || return 1
+  echo "$pid"
+}
+
+ready() { curl -fsS "http://$PROBE_ADDR/readyz" >/dev/null 2>&1; }
+
+cmd_up() {
+  [ -f "$C/admin.kubeconfig" ] || die "the local cluster is not set up; run make cluster-up first"
+  build
+  if pid_of >/dev/null && ready; then
+    log "already running (pid $(pid_of))"
+    return 0
+  fi
+  kc apply --server-side -f "$(module_dir)/manifests/base/crds/kubeflow.org_pytorchjobs.yaml" >/dev/null
+  kc wait --for=condition=Established --timeout=60s crd/pytorchjobs.kubeflow.org >/dev/null
+  kc create namespace "$OPERATOR_NS" --dry-run=client -o yaml | kc apply -f - >/dev/null
+  # The operator fills an existing Secret; it does not create one.
+  kc -n "$OPERATOR_NS" create secret generic "$SECRET" --dry-run=client -o yaml | kc apply -f - >/dev/null
+  rm -rf "$CERT_DIR"
+  mkdir -p "$CERT_DIR" "$LOGS" "$PIDS"
+  printf '\n===== %s starting %s =====\n' "$(date -Is)" "$NAME" >>"$LOGS/$NAME.log"
+  MY_POD_NAMESPACE="$OPERATOR_NS" setsid "$(binary)" \
+    --kubeconfig="$C/admin.kubeconfig" \
+    --enable-scheme=pytorchjob \
+    --metrics-bind-address=0 \
+    --health-probe-bind-address="$PROBE_ADDR" \
+    >>"$LOGS/$NAME.log" 2>&1 </dev/null &
+  echo $! >"$PIDS/$NAME.pid"
+  log "started $NAME (pid $!, log $LOGS/$NAME.log)"
+  local i=0 crt=""
+  until [ -s "$CERT_DIR/tls.crt" ]; do
+    pid_of >/dev/null || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
+    crt="$(kc -n "$OPERATOR_NS" get secret "$SECRET" -o jsonpath='{.data.tls\.crt}' 2>/dev/null || true)"
+    if [ -n "$crt" ]; then
+      kc -n "$OPERATOR_NS" get secret "$SECRET" -o jsonpath='{.data.tls\.key}' | base64 -d >"$CERT_DIR/tls.key"
+      echo "$crt" | base64 -d >"$CERT_DIR/tls.crt.tmp"
+      mv "$CERT_DIR/tls.crt.tmp" "$CERT_DIR/tls.crt"
+      break
+    fi
+    i=$((i + 1)); [ "$i" -lt 300 ] || die "$NAME wrote no certificate within 60s; see $LOGS/$NAME.log"
+    sleep 0.2
+  done
+  i=0
+  until grep -q 'Starting workers.*pytorchjob' "$LOGS/$NAME.log"; do
+    pid_of >/dev/null || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
+    i=$((i + 1)); [ "$i" -lt 600 ] || die "$NAME did not start its PyTorchJob controller within 120s; see $LOGS/$NAME.log"
+    sleep 0.2
+  done
+  log "$NAME is running its PyTorchJob controller"
+}
+
+cmd_down() {
+  local pid i
+  pid="$(pid_of || true)"
+  [ -n "$pid" ] || { rm -f "$PIDS/$NAME.pid"; return 0; }
+  kill "$pid"
+  for i in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
+  [ -d "/proc/$pid" ] && kill -9 "$pid"
+  rm -f "$PIDS/$NAME.pid"
+  log "stopped $NAME (pid $pid)"
+}
+
+cmd_status() {
+  if pid_of >/dev/null; then echo "$NAME: running (pid $(pid_of))"; else echo "$NAME: not running"; fi
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  build) build ;;
+  *) echo "usage: $0 up | down | status | build" >&2; exit 2 ;;
+esac
