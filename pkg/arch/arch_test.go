@@ -18,10 +18,11 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/arch/archtest"
 	"github.com/kubectl-katib/plugins/pkg/arch/present"
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
-func discover(t *testing.T, src arch.Source) *arch.Model {
+func discover(t *testing.T, src read.Source) *arch.Model {
 	t.Helper()
 	m, err := arch.Discover(context.Background(), src)
 	if err != nil {
@@ -302,7 +303,7 @@ func TestRestrictedUserGetsPartialView(t *testing.T) {
 
 func TestUnreachableNamesTheContextAndOffline(t *testing.T) {
 	_, err := arch.Discover(context.Background(), archtest.Unreachable())
-	var u *arch.UnreachableError
+	var u *read.UnreachableError
 	if !errors.As(err, &u) {
 		t.Fatalf("want UnreachableError, got %v", err)
 	}
@@ -318,7 +319,7 @@ func TestUnreachableNamesTheContextAndOffline(t *testing.T) {
 func TestUnreachableFailsAfterTheFirstRead(t *testing.T) {
 	src, cs := archtest.Refused()
 	_, err := arch.Discover(context.Background(), src)
-	var u *arch.UnreachableError
+	var u *read.UnreachableError
 	if !errors.As(err, &u) || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("want UnreachableError with the dial error, got %v", err)
 	}

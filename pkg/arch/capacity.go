@@ -1,27 +1,16 @@
 package arch
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 )
 
 // KindCapacity is the kind of the capacity document (explain nodes -o json).
 const KindCapacity = "Capacity"
-
-// podPageSize bounds each Pod list request, so a cluster with many Pods is read in pages
-// the API server can serve without building one huge response.
-const podPageSize = 500
-
-// activePods selects the Pods that still hold their node's resources: the scheduler and
-// kubelet stop counting a Pod once it has succeeded or failed.
-const activePods = "status.phase!=Succeeded,status.phase!=Failed"
 
 // topPodsPerNode is how many of the largest Pods each node lists.
 const topPodsPerNode = 3
@@ -169,29 +158,6 @@ func maxResources(into, from corev1.ResourceList) {
 			into[name] = q.DeepCopy()
 		}
 	}
-}
-
-// listActivePods reads the Pods of every namespace that are not finished, page by page,
-// and hands each page to visit before reading the next, so only one page is held at a time.
-func listActivePods(ctx context.Context, cs kubernetes.Interface, pageSize int64, visit func([]corev1.Pod)) error {
-	opts := metav1.ListOptions{FieldSelector: activePods, Limit: pageSize}
-	for {
-		l, err := cs.CoreV1().Pods("").List(ctx, opts)
-		if err != nil {
-			return err
-		}
-		visit(l.Items)
-		if l.Continue == "" {
-			return nil
-		}
-		opts.Continue = l.Continue
-	}
-}
-
-// finished reports a Pod the field selector should have left out; fakes and old servers
-// may not honour it.
-func finished(p *corev1.Pod) bool {
-	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }
 
 // nodeGroupKey is how nodes are told apart into pools.

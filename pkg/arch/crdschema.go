@@ -10,9 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-)
 
-var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
+)
 
 // crdSpecs answers from the CRDs themselves what the OpenAPI v3 document does not hold
 // yet: kube-apiserver publishes a new CRD's schema some time after the CRD is created
@@ -52,7 +52,7 @@ func (c crdSpecs) GVSpecAsMap(gv schema.GroupVersion) (map[string]any, error) {
 func (c crdSpecs) crdSchema(name, version string) (map[string]any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	obj, err := c.dynamic.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
+	obj, err := c.dynamic.Resource(read.CRDResource).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 )
 
 type missingSpecs struct{}
@@ -31,7 +33,7 @@ func TestCRDSchemaBeforeItIsPublished(t *testing.T) {
 		}}},
 	}}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{crdResource: "CustomResourceDefinitionList"}, crd)
+		map[schema.GroupVersionResource]string{read.CRDResource: "CustomResourceDefinitionList"}, crd)
 	m := &Model{CustomResources: []CRDGroup{{CRDs: []CRD{{Name: "experiments.kubeflow.org", Kind: "Experiment", Group: "kubeflow.org", Versions: []string{"v1beta1"}}}}}}
 	src := crdSpecs{primary: missingSpecs{}, dynamic: dyn, model: m}
 	ks, err := LookupSchema(src, schema.GroupVersionKind{Group: "kubeflow.org", Version: "v1beta1", Kind: "Experiment"})

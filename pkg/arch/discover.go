@@ -2,384 +2,64 @@ package arch
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http/httptrace"
-	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	appsv1 "k8s.io/api/apps/v1"
-	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/version"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 )
 
-// CRDResource is where CustomResourceDefinitions are read from; the dynamic client avoids a
-// dependency on the apiextensions clientset for the few fields needed.
-var CRDResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
-// APIServiceResource is where the aggregation layer's registrations are read from, through
-// the dynamic client for the same reason.
-var APIServiceResource = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
-
-// Source is what discovery reads from. Probe fetches a raw path such as /readyz?verbose, so
-// tests can answer it without an HTTP server.
-type Source struct {
-	Clientset kubernetes.Interface
-	Dynamic   dynamic.Interface
-	Discovery discovery.DiscoveryInterface
-	Probe     func(ctx context.Context, path string) ([]byte, error)
-	// Server and Context describe the connection, for the model and for error messages.
-	Server  string
-	Context string
-	// Now is the clock used for lease ages; nil means time.Now.
-	Now func() time.Time
-	// APIOnly reads just what api-versions and api-resources need: discovery and CRDs.
-	APIOnly bool
-}
-
-// UnreachableError says the cluster could not be reached at all.
-type UnreachableError struct {
-	Where string
-	Err   error
-}
-
-func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the cluster (%s): %v; check that the cluster is running and the kubeconfig and context are right, or run with --offline to learn the generic architecture without a cluster", e.Where, e.Err)
-}
-
-func (e *UnreachableError) Unwrap() error { return e.Err }
-
-// raw holds every read of one discovery pass; each field is filled by its own goroutine.
-type raw struct {
-	version     *version.Info
-	versionErr  error
-	groups      []*metav1.APIGroup
-	resources   []*metav1.APIResourceList
-	groupsErr   error
-	readyz      []byte
-	readyzErr   error
-	livez       []byte
-	livezErr    error
-	leases      []coordinationv1.Lease
-	leasesErr   error
-	pods        []corev1.Pod
-	podsErr     error
-	nodes       []corev1.Node
-	nodesErr    error
-	deploys     []appsv1.Deployment
-	deploysErr  error
-	daemons     []appsv1.DaemonSet
-	daemonsErr  error
-	statefuls   []appsv1.StatefulSet
-	statefulErr error
-	validating  []admissionregistrationv1.ValidatingWebhookConfiguration
-	mutating    []admissionregistrationv1.MutatingWebhookConfiguration
-	hooksErr    error
-	crds        []unstructured.Unstructured
-	crdsErr     error
-	apiServices []unstructured.Unstructured
-	apiSvcErr   error
-	cr          []rbacv1.ClusterRole
-	crErr       error
-	crb         []rbacv1.ClusterRoleBinding
-	crbErr      error
-	roles       []rbacv1.Role
-	rolesErr    error
-	rb          []rbacv1.RoleBinding
-	rbErr       error
-	proxyCM     *corev1.ConfigMap
-	proxyCMErr  error
-	services    map[string]*corev1.Service
-	servicesErr []error
-	// active are the unfinished Pods of every namespace, reduced to what capacity needs,
-	// and podFindings what is wrong with them.
-	active      []podUsage
-	podFindings []Finding
-	activeErr   error
-	csrs        []certificatesv1.CertificateSigningRequest
-	csrsErr     error
-	// servingCerts is the chain the API server presented on the first connection.
-	servingCerts []*x509.Certificate
-}
-
-// Discover reads the cluster with the caller's credentials, every read in parallel, and
-// builds the model. Reads that are forbidden or fail become notes; only a cluster that
-// cannot be reached at all is an error.
-func Discover(ctx context.Context, src Source) (*Model, error) {
-	r := &raw{}
-	cs := src.Clientset
-	var wg sync.WaitGroup
-	trace := os.Getenv("KUBECTL_ARCH_TRACE") != ""
-	start := time.Now()
-	n := 0
-	run := func(f func()) {
-		wg.Add(1)
-		n++
-		id := n
-		go func() {
-			defer wg.Done()
-			t0 := time.Now()
-			f()
-			if trace {
-				fmt.Fprintf(os.Stderr, "read %d: %v (started +%v)\n", id, time.Since(t0), t0.Sub(start))
-			}
-		}()
-	}
-	all := metav1.ListOptions{ResourceVersion: "0"}
-	// The first read alone opens the connection; the rest start once it is open and share it
-	// over HTTP/2. Started together, each would dial and handshake a connection of its own,
-	// which on a small control plane costs more than the reads themselves. Waiting for the
-	// connection rather than for the first answer keeps remote clusters at the same round trips.
-	opened := make(chan struct{})
-	var openOnce sync.Once
-	connected := false
-	open := func(ok bool) { openOnce.Do(func() { connected = ok; close(opened) }) }
-	first := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		// The handshake already made shows the serving certificate at no extra cost.
-		if tc, ok := info.Conn.(*tls.Conn); ok {
-			r.servingCerts = tc.ConnectionState().PeerCertificates
-		}
-		open(true)
-	}})
-	firstDone := make(chan struct{})
-	// The Services behind webhooks are read as soon as the CRDs and webhook configurations
-	// are in, while slower reads are still under way.
-	var webhookInputs sync.WaitGroup
-	webhookInputs.Add(1)
-	run(func() {
-		defer webhookInputs.Done()
-		defer close(firstDone)
-		defer open(false)
-		l, err := src.Dynamic.Resource(CRDResource).List(first, all)
-		if err == nil {
-			r.crds = l.Items
-		}
-		r.crdsErr = err
+// Discover reads the cluster with the caller's credentials and builds the model. Reads that
+// are forbidden or fail become notes; only a cluster that cannot be reached at all is an
+// error, a *read.UnreachableError.
+func Discover(ctx context.Context, src read.Source) (*Model, error) {
+	active := &activePods{}
+	s, err := read.Read(ctx, src, read.Hooks{
+		ActivePod:      active.add,
+		DiscoveryStale: func(s *read.Snapshot) bool { return discoveryIsStale(s, KB()) },
 	})
-	<-opened
-	if trace {
-		fmt.Fprintf(os.Stderr, "connected: +%v\n", time.Since(start))
+	if err != nil {
+		return nil, err
 	}
-	// A first read that failed without ever connecting means the other reads would only wait
-	// out the same dial timeout again.
-	if !connected {
-		<-firstDone
-		var status apierrors.APIStatus
-		if r.crdsErr != nil && !errors.As(r.crdsErr, &status) {
-			wg.Wait()
-			return nil, &UnreachableError{Where: describeSource(src), Err: r.crdsErr}
-		}
-	}
-	run(func() { r.version, r.versionErr = src.Discovery.ServerVersion() })
-	run(func() { r.groups, r.resources, r.groupsErr = src.Discovery.ServerGroupsAndResources() })
-	run(func() {
-		// The API server registers its own groups and the CRDs' with this label; only the
-		// rest can name an extension API server, and they are few.
-		registered := metav1.ListOptions{ResourceVersion: "0", LabelSelector: "!kube-aggregator.kubernetes.io/automanaged"}
-		l, err := src.Dynamic.Resource(APIServiceResource).List(ctx, registered)
-		if err == nil {
-			r.apiServices = l.Items
-		}
-		r.apiSvcErr = err
-	})
 	if src.APIOnly {
-		wg.Wait()
-		refreshStaleDiscovery(r, src)
-		if r.versionErr != nil {
-			return nil, &UnreachableError{Where: describeSource(src), Err: r.versionErr}
-		}
-		m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Warnings: []string{}, Notes: []string{}}
-		n := &notes{}
-		n.add("CustomResourceDefinitions", r.crdsErr, "custom groups are told apart from built-in ones by name only")
-		m.CustomResources = crdGroups(r, n)
-		m.APIGroups = apiGroups(r, m.CustomResources, r.crdsErr == nil, KB())
-		aggregatedNotes(r, m.APIGroups, n)
-		m.Notes, m.Warnings = n.list, append([]string{}, n.warnings...)
-		return m, nil
+		return apiModel(s), nil
 	}
-	if src.Probe != nil {
-		run(func() { r.readyz, r.readyzErr = src.Probe(ctx, "/readyz?verbose") })
-		run(func() { r.livez, r.livezErr = src.Probe(ctx, "/livez?verbose") })
-	}
-	run(func() {
-		l, err := cs.CoordinationV1().Leases(metav1.NamespaceSystem).List(ctx, all)
-		if err == nil {
-			r.leases = l.Items
-		}
-		r.leasesErr = err
-	})
-	run(func() {
-		l, err := cs.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, all)
-		if err == nil {
-			r.pods = l.Items
-		}
-		r.podsErr = err
-	})
-	run(func() {
-		// Every unfinished Pod is read once, a page at a time, and kept only as its requests
-		// and findings: capacity and the findings share this one read.
-		r.activeErr = listActivePods(ctx, cs, podPageSize, func(pods []corev1.Pod) {
-			for i := range pods {
-				p := &pods[i]
-				if finished(p) {
-					continue
-				}
-				r.active = append(r.active, podUsage{namespace: p.Namespace, name: p.Name, node: p.Spec.NodeName, requests: PodRequestTotals(&p.Spec)})
-				if f := podFinding(p); f != nil {
-					r.podFindings = append(r.podFindings, *f)
-				}
-			}
-		})
-	})
-	run(func() {
-		l, err := cs.CertificatesV1().CertificateSigningRequests().List(ctx, all)
-		if err == nil {
-			r.csrs = l.Items
-		}
-		r.csrsErr = err
-	})
-	run(func() {
-		l, err := cs.CoreV1().Nodes().List(ctx, all)
-		if err == nil {
-			r.nodes = l.Items
-		}
-		r.nodesErr = err
-	})
-	run(func() {
-		l, err := cs.AppsV1().Deployments("").List(ctx, all)
-		if err == nil {
-			r.deploys = l.Items
-		}
-		r.deploysErr = err
-	})
-	run(func() {
-		l, err := cs.AppsV1().DaemonSets("").List(ctx, all)
-		if err == nil {
-			r.daemons = l.Items
-		}
-		r.daemonsErr = err
-	})
-	run(func() {
-		l, err := cs.AppsV1().StatefulSets("").List(ctx, all)
-		if err == nil {
-			r.statefuls = l.Items
-		}
-		r.statefulErr = err
-	})
-	var validatingErr, mutatingErr error
-	webhookInputs.Add(2)
-	run(func() {
-		defer webhookInputs.Done()
-		l, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().List(ctx, all)
-		if err == nil {
-			r.validating = l.Items
-		}
-		validatingErr = err
-	})
-	run(func() {
-		defer webhookInputs.Done()
-		l, err := cs.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, all)
-		if err == nil {
-			r.mutating = l.Items
-		}
-		mutatingErr = err
-	})
-	run(func() {
-		l, err := cs.RbacV1().ClusterRoles().List(ctx, all)
-		if err == nil {
-			r.cr = l.Items
-		}
-		r.crErr = err
-	})
-	run(func() {
-		l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, all)
-		if err == nil {
-			r.crb = l.Items
-		}
-		r.crbErr = err
-	})
-	run(func() {
-		l, err := cs.RbacV1().Roles("").List(ctx, all)
-		if err == nil {
-			r.roles = l.Items
-		}
-		r.rolesErr = err
-	})
-	run(func() {
-		l, err := cs.RbacV1().RoleBindings("").List(ctx, all)
-		if err == nil {
-			r.rb = l.Items
-		}
-		r.rbErr = err
-	})
-	run(func() {
-		r.proxyCM, r.proxyCMErr = cs.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, "kube-proxy", metav1.GetOptions{})
-	})
-	r.services = map[string]*corev1.Service{}
-	run(func() {
-		webhookInputs.Wait()
-		// Only the Services that webhooks name are read, which keeps this round small.
-		var mu sync.Mutex
-		var gets sync.WaitGroup
-		for _, ref := range webhookServices(r) {
-			gets.Add(1)
-			go func() {
-				defer gets.Done()
-				svc, err := cs.CoreV1().Services(ref[0]).Get(ctx, ref[1], metav1.GetOptions{})
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					r.servicesErr = append(r.servicesErr, err)
-					return
-				}
-				r.services[ref[0]+"/"+ref[1]] = svc
-			}()
-		}
-		gets.Wait()
-	})
-	wg.Wait()
-	r.hooksErr = firstErr(validatingErr, mutatingErr)
-
-	if trace {
-		fmt.Fprintf(os.Stderr, "all reads done: +%v\n", time.Since(start))
-	}
-	refreshStaleDiscovery(r, src)
-	if trace {
-		fmt.Fprintf(os.Stderr, "stale check done: +%v\n", time.Since(start))
-	}
-	if r.versionErr != nil {
-		return nil, &UnreachableError{Where: describeSource(src), Err: r.versionErr}
-	}
-
-	now := time.Now
-	if src.Now != nil {
-		now = src.Now
-	}
-	return assemble(r, src, now()), nil
+	return assemble(s, active, src), nil
 }
 
-// describeSource names the connection for an UnreachableError.
-func describeSource(src Source) string {
-	if src.Context != "" {
-		return src.Context
+// apiModel is the part of the model api-versions and api-resources show.
+func apiModel(s *read.Snapshot) *Model {
+	m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", Warnings: []string{}, Notes: []string{}}
+	n := &notes{}
+	n.add("CustomResourceDefinitions", s.CRDs.Err, "custom groups are told apart from built-in ones by name only")
+	m.CustomResources = crdGroups(s, n)
+	m.APIGroups = apiGroups(s, m.CustomResources, s.CRDs.Err == nil, KB())
+	aggregatedNotes(s, m.APIGroups, n)
+	m.Notes, m.Warnings = n.list, append([]string{}, n.warnings...)
+	return m
+}
+
+// activePods is what capacity and the findings keep of each unfinished Pod: its requests
+// and what is wrong with it, not the whole object.
+type activePods struct {
+	usage    []podUsage
+	findings []Finding
+}
+
+func (a *activePods) add(p *corev1.Pod) {
+	a.usage = append(a.usage, podUsage{namespace: p.Namespace, name: p.Name, node: p.Spec.NodeName, requests: PodRequestTotals(&p.Spec)})
+	if f := podFinding(p); f != nil {
+		a.findings = append(a.findings, *f)
 	}
-	return "server " + src.Server
 }
 
 // notes collects what could not be read, once per cause, and the problems found.
@@ -409,60 +89,62 @@ func shortErr(err error) string {
 	return err.Error()
 }
 
-func assemble(r *raw, src Source, now time.Time) *Model {
+func assemble(s *read.Snapshot, active *activePods, src read.Source) *Model {
+	now := s.ReadAt
 	kb := KB()
 	m := &Model{APIVersion: SchemaVersion, Kind: "Architecture", ControlPlane: []Component{}, Nodes: []Node{},
 		AddOns: []AddOn{}, APIGroups: []APIGroup{}, CustomResources: []CRDGroup{}, Webhooks: []Webhook{}, Warnings: []string{}, Notes: []string{}}
 	n := &notes{}
 	m.Cluster = Cluster{Server: src.Server, Context: src.Context}
-	if r.version != nil {
-		m.Cluster.Version = r.version.GitVersion
-		m.Cluster.Platform = r.version.Platform
+	if s.Version.Value != nil {
+		m.Cluster.Version = s.Version.Value.GitVersion
+		m.Cluster.Platform = s.Version.Value.Platform
 	}
 
-	n.add("Pods in kube-system", r.podsErr, "control-plane and add-on Pods are not shown")
-	n.add("Leases in kube-system", r.leasesErr, "leaders of kube-scheduler and kube-controller-manager are unknown")
-	n.add("nodes", r.nodesErr, "node facts (kubelet, runtime, OS) are missing")
-	n.add("Deployments", r.deploysErr, "add-ons and operators can only be partly inferred")
-	n.add("DaemonSets", r.daemonsErr, "node add-ons such as kube-proxy and CNI are not shown")
-	n.add("CustomResourceDefinitions", r.crdsErr, "custom resources are inferred from API discovery and their operators are unknown")
-	rbacErr := firstErr(r.crErr, r.crbErr, r.rolesErr, r.rbErr)
+	n.add("Pods in kube-system", s.SystemPods.Err, "control-plane and add-on Pods are not shown")
+	n.add("Leases in kube-system", s.Leases.Err, "leaders of kube-scheduler and kube-controller-manager are unknown")
+	n.add("nodes", s.Nodes.Err, "node facts (kubelet, runtime, OS) are missing")
+	n.add("Deployments", s.Deployments.Err, "add-ons and operators can only be partly inferred")
+	n.add("DaemonSets", s.DaemonSets.Err, "node add-ons such as kube-proxy and CNI are not shown")
+	n.add("CustomResourceDefinitions", s.CRDs.Err, "custom resources are inferred from API discovery and their operators are unknown")
+	hooksErr := firstErr(s.ValidatingWebhooks.Err, s.MutatingWebhooks.Err)
+	rbacErr := firstErr(s.ClusterRoles.Err, s.ClusterRoleBindings.Err, s.Roles.Err, s.RoleBindings.Err)
 	n.add("RBAC roles and bindings", rbacErr, "operators cannot be found from their permissions")
 	switch {
-	case r.statefulErr != nil && r.hooksErr != nil:
-		n.add("StatefulSets and admission webhook configurations", r.statefulErr, "operators running as StatefulSets or known by their admission webhooks are not recognised")
-	case r.statefulErr != nil:
-		n.add("StatefulSets", r.statefulErr, "operators running as StatefulSets are not recognised")
+	case s.StatefulSets.Err != nil && hooksErr != nil:
+		n.add("StatefulSets and admission webhook configurations", s.StatefulSets.Err, "operators running as StatefulSets or known by their admission webhooks are not recognised")
+	case s.StatefulSets.Err != nil:
+		n.add("StatefulSets", s.StatefulSets.Err, "operators running as StatefulSets are not recognised")
 	default:
-		n.add("admission webhook configurations", r.hooksErr, "operators are not recognised by the admission webhooks they serve")
+		n.add("admission webhook configurations", hooksErr, "operators are not recognised by the admission webhooks they serve")
 	}
-	if r.readyzErr != nil && r.livezErr != nil {
-		n.add("/readyz and /livez", r.readyzErr, "API server and etcd health are unknown")
+	if s.Readyz.Err != nil && s.Livez.Err != nil {
+		n.add("/readyz and /livez", s.Readyz.Err, "API server and etcd health are unknown")
 	}
 
-	m.ControlPlane = controlPlane(r, kb, now)
+	m.ControlPlane = controlPlane(s, kb, now)
 	m.Cluster.ControlPlaneVisible = false
 	for _, c := range m.ControlPlane {
 		if len(c.Pods) > 0 || c.Leader != nil {
 			m.Cluster.ControlPlaneVisible = true
 		}
 	}
-	if !m.Cluster.ControlPlaneVisible && r.podsErr == nil {
+	if !m.Cluster.ControlPlaneVisible && s.SystemPods.Err == nil {
 		n.list = append(n.list, "No control-plane Pods or leader Leases are visible: the control plane is managed by a provider or hidden; what is shown comes from /version and /readyz.")
 	}
-	m.Nodes = nodes(r.nodes)
+	m.Nodes = nodes(s.Nodes.Value)
 	m.Cluster.NodeCount = len(m.Nodes)
-	m.AddOns = addOns(r)
-	m.CustomResources = crdGroups(r, n)
-	m.Webhooks = webhooks(r, workloads(r))
+	m.AddOns = addOns(s)
+	m.CustomResources = crdGroups(s, n)
+	m.Webhooks = webhooks(s, workloads(s))
 	webhookWarnings(m.Webhooks, n)
-	m.Cluster.OperatorsInferred = r.crdsErr == nil && r.deploysErr == nil && rbacErr == nil
+	m.Cluster.OperatorsInferred = s.CRDs.Err == nil && s.Deployments.Err == nil && rbacErr == nil
 	for _, g := range m.CustomResources {
 		m.Cluster.CRDCount += len(g.CRDs)
 	}
-	m.APIGroups = apiGroups(r, m.CustomResources, r.crdsErr == nil, kb)
-	aggregatedNotes(r, m.APIGroups, n)
-	if r.crdsErr != nil {
+	m.APIGroups = apiGroups(s, m.CustomResources, s.CRDs.Err == nil, kb)
+	aggregatedNotes(s, m.APIGroups, n)
+	if s.CRDs.Err != nil {
 		// Without the CRDs themselves the custom groups still show in discovery.
 		for _, g := range m.APIGroups {
 			if g.BuiltIn {
@@ -477,7 +159,7 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 			m.Cluster.CRDCount += len(cg.CRDs)
 		}
 	}
-	m.Capacity, m.Findings = capacityAndFindings(r, m, n, now)
+	m.Capacity, m.Findings = capacityAndFindings(s, active, m, n, now)
 	m.Notes = n.list
 	m.Warnings = append(m.Warnings, n.warnings...)
 	return m
@@ -485,24 +167,24 @@ func assemble(r *raw, src Source, now time.Time) *Model {
 
 // capacityAndFindings builds the capacity report and the findings from the reads, saying in
 // notes which reads were refused and what that leaves out.
-func capacityAndFindings(r *raw, m *Model, n *notes, now time.Time) (*CapacityReport, []Finding) {
-	n.add("Pods in all namespaces", r.activeErr, "crash-looping and unschedulable Pods are not named and node requests are unknown")
-	n.add("CertificateSigningRequests", r.csrsErr, "certificates issued through the API are not checked for expiry")
+func capacityAndFindings(s *read.Snapshot, active *activePods, m *Model, n *notes, now time.Time) (*CapacityReport, []Finding) {
+	n.add("Pods in all namespaces", s.ActivePods.Err, "crash-looping and unschedulable Pods are not named and node requests are unknown")
+	n.add("CertificateSigningRequests", s.CSRs.Err, "certificates issued through the API are not checked for expiry")
 	var capNotes []string
-	if r.nodesErr != nil {
-		capNotes = append(capNotes, readNote("nodes", r.nodesErr, "allocatable resources, pools and kubelet versions are unknown; nodes are named from their Pods"))
+	if s.Nodes.Err != nil {
+		capNotes = append(capNotes, readNote("nodes", s.Nodes.Err, "allocatable resources, pools and kubelet versions are unknown; nodes are named from their Pods"))
 	}
-	if r.activeErr != nil {
-		capNotes = append(capNotes, readNote("Pods in all namespaces", r.activeErr, "requests per node and the largest Pods are unknown"))
+	if s.ActivePods.Err != nil {
+		capNotes = append(capNotes, readNote("Pods in all namespaces", s.ActivePods.Err, "requests per node and the largest Pods are unknown"))
 	}
-	capacity := buildCapacity(r.nodes, r.active, r.activeErr == nil, capNotes)
+	capacity := buildCapacity(s.Nodes.Value, active.usage, s.ActivePods.Err == nil, capNotes)
 	findings := []Finding{}
-	findings = append(findings, nodeFindings(r.nodes)...)
-	findings = append(findings, r.podFindings...)
-	findings = append(findings, deploymentFindings(r.deploys)...)
+	findings = append(findings, nodeFindings(s.Nodes.Value)...)
+	findings = append(findings, active.findings...)
+	findings = append(findings, deploymentFindings(s.Deployments.Value)...)
 	findings = append(findings, webhookFindings(m.Webhooks)...)
-	findings = append(findings, csrFindings(r.csrs, now)...)
-	findings = append(findings, servingCertFindings(m.Cluster.Server, r.servingCerts, now)...)
+	findings = append(findings, csrFindings(s.CSRs.Value, now)...)
+	findings = append(findings, servingCertFindings(m.Cluster.Server, s.ServingCerts, now)...)
 	sortFindings(findings)
 	return capacity, findings
 }
@@ -577,11 +259,11 @@ func podsOf(pods []corev1.Pod, name string) []PodRef {
 	return out
 }
 
-func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
-	checks := append(parseChecks("readyz", r.readyz), parseChecks("livez", r.livez)...)
+func controlPlane(s *read.Snapshot, kb *Knowledge, now time.Time) []Component {
+	checks := append(parseChecks("readyz", s.Readyz.Value), parseChecks("livez", s.Livez.Value)...)
 	leases := map[string]coordinationv1.Lease{}
 	var identities []string
-	for _, l := range r.leases {
+	for _, l := range s.Leases.Value {
 		leases[l.Name] = l
 		if l.Labels["apiserver.kubernetes.io/identity"] == "kube-apiserver" && l.Spec.HolderIdentity != nil {
 			identities = append(identities, *l.Spec.HolderIdentity)
@@ -646,9 +328,9 @@ func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
 
 	var out []Component
 	api := newComp("kube-apiserver")
-	if r.version != nil {
+	if s.Version.Value != nil {
 		api.Seen = append(api.Seen, "version")
-		api.Version = r.version.GitVersion
+		api.Version = s.Version.Value.GitVersion
 	}
 	var apiChecks, etcdChecks []Check
 	for _, c := range checks {
@@ -667,7 +349,7 @@ func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
 		api.Seen = append(api.Seen, "lease")
 		api.Leader = nil
 	}
-	api.Pods = podsOf(r.pods, "kube-apiserver")
+	api.Pods = podsOf(s.SystemPods.Value, "kube-apiserver")
 	where(&api)
 	if api.RunsOn == "" || strings.HasPrefix(api.RunsOn, "not visible") {
 		if len(identities) > 0 {
@@ -680,7 +362,7 @@ func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
 	out = append(out, api)
 
 	etcd := newComp("etcd")
-	etcd.Pods = podsOf(r.pods, "etcd")
+	etcd.Pods = podsOf(s.SystemPods.Value, "etcd")
 	if len(etcdChecks) > 0 {
 		etcd.Seen = append(etcd.Seen, "readyz")
 		etcd.Health = health(etcdChecks)
@@ -698,7 +380,7 @@ func controlPlane(r *raw, kb *Knowledge, now time.Time) []Component {
 	for _, name := range []string{"kube-scheduler", "kube-controller-manager", "cloud-controller-manager"} {
 		c := newComp(name)
 		leader(&c, name)
-		c.Pods = podsOf(r.pods, name)
+		c.Pods = podsOf(s.SystemPods.Value, name)
 		where(&c)
 		if name == "cloud-controller-manager" && len(c.Seen) == 0 {
 			continue
@@ -809,9 +491,9 @@ func image(spec corev1.PodSpec) string {
 	return spec.Containers[0].Image
 }
 
-func addOns(r *raw) []AddOn {
+func addOns(s *read.Snapshot) []AddOn {
 	out := []AddOn{}
-	for _, d := range r.deploys {
+	for _, d := range s.Deployments.Value {
 		if d.Namespace != metav1.NamespaceSystem {
 			continue
 		}
@@ -822,7 +504,7 @@ func addOns(r *raw) []AddOn {
 		out = append(out, AddOn{Name: d.Name, Component: classifyAddOn(d.Name, d.Spec.Template.Labels), Kind: "Deployment",
 			Namespace: d.Namespace, Ready: fmt.Sprintf("%d/%d", d.Status.ReadyReplicas, want), Image: image(d.Spec.Template.Spec)})
 	}
-	for _, d := range r.daemons {
+	for _, d := range s.DaemonSets.Value {
 		c := classifyAddOn(d.Name, d.Spec.Template.Labels)
 		if d.Namespace != metav1.NamespaceSystem && c == "add-on" {
 			continue
@@ -830,7 +512,7 @@ func addOns(r *raw) []AddOn {
 		a := AddOn{Name: d.Name, Component: c, Kind: "DaemonSet", Namespace: d.Namespace,
 			Ready: fmt.Sprintf("%d/%d", d.Status.NumberReady, d.Status.DesiredNumberScheduled), Image: image(d.Spec.Template.Spec)}
 		if c == "kube-proxy" {
-			a.Mode = proxyMode(r.proxyCM)
+			a.Mode = proxyMode(s.KubeProxyConfig.Value)
 		}
 		out = append(out, a)
 	}
@@ -861,20 +543,20 @@ func proxyMode(cm *corev1.ConfigMap) string {
 // knownBuiltIn lists groups served by the API server itself that do not end in .k8s.io.
 var knownBuiltIn = map[string]bool{"": true, "apps": true, "batch": true, "autoscaling": true, "policy": true, "extensions": true}
 
-func apiGroups(r *raw, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGroup {
+func apiGroups(s *read.Snapshot, crds []CRDGroup, crdsKnown bool, kb *Knowledge) []APIGroup {
 	custom := map[string]bool{}
 	for _, g := range crds {
 		custom[g.Group] = true
 	}
 	byGV := map[string]*metav1.APIResourceList{}
-	for _, l := range r.resources {
+	for _, l := range s.Discovery.Value.Resources {
 		if l != nil {
 			byGV[l.GroupVersion] = l
 		}
 	}
-	aggregated := aggregatedAPIs(r.apiServices)
+	aggregated := aggregatedAPIs(s.APIServices.Value)
 	out := []APIGroup{}
-	for _, g := range r.groups {
+	for _, g := range s.Discovery.Value.Groups {
 		if g == nil {
 			continue
 		}
@@ -997,8 +679,8 @@ func apiServiceAvailable(it unstructured.Unstructured) (bool, string, string) {
 
 // aggregatedNotes explains incomplete discovery: most often an extension API server that
 // does not answer, which every client that reads discovery then complains about.
-func aggregatedNotes(r *raw, groups []APIGroup, n *notes) {
-	n.add("APIServices", r.apiSvcErr, "groups served by extension API servers are not told apart from the others")
+func aggregatedNotes(s *read.Snapshot, groups []APIGroup, n *notes) {
+	n.add("APIServices", s.APIServices.Err, "groups served by extension API servers are not told apart from the others")
 	down := false
 	for _, g := range groups {
 		a := g.Aggregated
@@ -1009,31 +691,17 @@ func aggregatedNotes(r *raw, groups []APIGroup, n *notes) {
 		n.warnings = append(n.warnings, fmt.Sprintf("The extension API server for %s (Service %s) is not available (%s: %s). Clients that read API discovery, kubectl among them, report errors for this group until it answers or its APIService is deleted.",
 			g.Name, a.Service, a.Reason, strings.TrimSuffix(a.Message, ".")))
 	}
-	if r.groupsErr != nil && !down {
-		n.list = append(n.list, fmt.Sprintf("API discovery was incomplete (%v); some groups may be missing.", shortErr(r.groupsErr)))
-	}
-}
-
-// refreshStaleDiscovery re-reads discovery when cached discovery disagrees with the CRDs, as
-// kubectl does when a kind is missing from its cache: a CRD created, given a new version or
-// deleted since the cache was written would otherwise be shown wrongly for hours.
-func refreshStaleDiscovery(r *raw, src Source) {
-	cached, ok := src.Discovery.(discovery.CachedDiscoveryInterface)
-	if !ok || cached.Fresh() || r.crdsErr != nil || r.groupsErr != nil {
-		return
-	}
-	if discoveryIsStale(r, KB()) {
-		cached.Invalidate()
-		r.groups, r.resources, r.groupsErr = cached.ServerGroupsAndResources()
+	if s.Discovery.Err != nil && !down {
+		n.list = append(n.list, fmt.Sprintf("API discovery was incomplete (%v); some groups may be missing.", shortErr(s.Discovery.Err)))
 	}
 }
 
 // discoveryIsStale says whether a CRD serves a group version that discovery lacks, or
 // discovery lists a group that nothing serves any more: not the API server itself (by name),
 // not a CRD and not an extension API server.
-func discoveryIsStale(r *raw, kb *Knowledge) bool {
+func discoveryIsStale(s *read.Snapshot, kb *Knowledge) bool {
 	discovered := map[string]bool{}
-	for _, g := range r.groups {
+	for _, g := range s.Discovery.Value.Groups {
 		if g == nil {
 			continue
 		}
@@ -1042,7 +710,7 @@ func discoveryIsStale(r *raw, kb *Knowledge) bool {
 		}
 	}
 	fromCRDs := map[string]bool{}
-	for _, c := range r.crds {
+	for _, c := range s.CRDs.Value {
 		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
 		fromCRDs[group] = true
 		versions, _, _ := unstructured.NestedSlice(c.Object, "spec", "versions")
@@ -1054,11 +722,11 @@ func discoveryIsStale(r *raw, kb *Knowledge) bool {
 			}
 		}
 	}
-	if r.apiSvcErr != nil {
+	if s.APIServices.Err != nil {
 		return false
 	}
-	aggregated := aggregatedAPIs(r.apiServices)
-	for _, g := range r.groups {
+	aggregated := aggregatedAPIs(s.APIServices.Value)
+	for _, g := range s.Discovery.Value.Groups {
 		if g != nil && !fromCRDs[g.Name] && aggregated[g.Name] == nil && !builtInByName(g.Name, kb) {
 			return true
 		}

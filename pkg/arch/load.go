@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/openapi3"
 	"k8s.io/client-go/rest"
 
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 	"github.com/kubectl-katib/plugins/pkg/kube"
 )
 
@@ -43,7 +44,7 @@ func Load(ctx context.Context, getter genericclioptions.RESTClientGetter, o Load
 	where := kube.Describe(getter)
 	clients, err := kube.NewClients(getter, "arch")
 	if err != nil {
-		return nil, &UnreachableError{Where: where, Err: err}
+		return nil, &read.UnreachableError{Where: where, Err: err}
 	}
 	if o.Refresh {
 		clients.Discovery.Invalidate()
@@ -61,10 +62,10 @@ func Load(ctx context.Context, getter genericclioptions.RESTClientGetter, o Load
 	pcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cs, err := kubernetes.NewForConfig(pcfg)
 	if err != nil {
-		return nil, &UnreachableError{Where: where, Err: err}
+		return nil, &read.UnreachableError{Where: where, Err: err}
 	}
 	rc := cs.Discovery().RESTClient()
-	src := Source{
+	src := read.Source{
 		Clientset: cs,
 		Dynamic:   clients.Dynamic,
 		Discovery: clients.Discovery,

@@ -1,6 +1,8 @@
-// Package arch builds the architecture model of a cluster (control plane, nodes, add-ons,
-// API groups, custom resources and their operators) from what the user's credentials can
-// read, and holds the knowledge base that explains each part.
+// Package arch is the architecture model of a cluster (control plane, nodes, add-ons, API
+// groups, custom resources and their operators) and what is inferred from it: operators,
+// webhooks and who answers them, findings and capacity. It holds the knowledge base that
+// explains each part. Package read does the reading and package present the writing; Load
+// ties a kubeconfig to both ends.
 package arch
 
 import (

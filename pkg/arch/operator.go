@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 )
 
 // Evidence weights: serving a CRD's conversion webhook is near proof; serving an admission
@@ -35,30 +37,6 @@ var writeVerbs = map[string]bool{"*": true, "create": true, "update": true, "pat
 // and version labels are shared by unrelated things and are left out.
 var ownershipLabels = []string{"app.kubernetes.io/part-of", "app.kubernetes.io/name", "app.kubernetes.io/instance", "app", "release"}
 
-// webhookServices lists namespace/name of every Service that a CRD's conversion webhook or
-// an admission webhook names: their selectors lead to operators and to the workloads that
-// answer webhooks.
-func webhookServices(r *raw) [][2]string {
-	seen := map[string]bool{}
-	var out [][2]string
-	add := func(ref *admissionregistrationv1.ServiceReference) {
-		if ref == nil || ref.Namespace == "" || ref.Name == "" || seen[ref.Namespace+"/"+ref.Name] {
-			return
-		}
-		seen[ref.Namespace+"/"+ref.Name] = true
-		out = append(out, [2]string{ref.Namespace, ref.Name})
-	}
-	for _, c := range r.crds {
-		ns, _, _ := unstructured.NestedString(c.Object, "spec", "conversion", "webhook", "clientConfig", "service", "namespace")
-		name, _, _ := unstructured.NestedString(c.Object, "spec", "conversion", "webhook", "clientConfig", "service", "name")
-		add(&admissionregistrationv1.ServiceReference{Namespace: ns, Name: name})
-	}
-	for _, h := range admissionHooks(r) {
-		add(h.service)
-	}
-	return out
-}
-
 // replicas reads a spec's replica count, which the API server defaults to 1.
 func replicas(n *int32) int32 {
 	if n == nil {
@@ -68,8 +46,8 @@ func replicas(n *int32) int32 {
 }
 
 // workloadsBehind lists the workloads in namespace ns whose Pods the Service ns/name selects.
-func workloadsBehind(r *raw, ws []workload, ns, name string) []*workload {
-	svc := r.services[ns+"/"+name]
+func workloadsBehind(s *read.Snapshot, ws []workload, ns, name string) []*workload {
+	svc := s.WebhookServices[ns+"/"+name].Value
 	if svc == nil || len(svc.Spec.Selector) == 0 {
 		return nil
 	}
@@ -94,15 +72,15 @@ type admissionHook struct {
 }
 
 // admissionHooks lists mutating webhooks first, as kube-apiserver calls them.
-func admissionHooks(r *raw) []admissionHook {
+func admissionHooks(s *read.Snapshot) []admissionHook {
 	var out []admissionHook
-	for _, c := range r.mutating {
+	for _, c := range s.MutatingWebhooks.Value {
 		for _, w := range c.Webhooks {
 			out = append(out, admissionHook{kind: "mutating", config: c.Name, name: w.Name, service: w.ClientConfig.Service,
 				url: w.ClientConfig.URL, rules: w.Rules, failurePolicy: w.FailurePolicy, timeoutSeconds: w.TimeoutSeconds})
 		}
 	}
-	for _, c := range r.validating {
+	for _, c := range s.ValidatingWebhooks.Value {
 		for _, w := range c.Webhooks {
 			out = append(out, admissionHook{kind: "validating", config: c.Name, name: w.Name, service: w.ClientConfig.Service,
 				url: w.ClientConfig.URL, rules: w.Rules, failurePolicy: w.FailurePolicy, timeoutSeconds: w.TimeoutSeconds})
@@ -135,7 +113,7 @@ type workload struct {
 	ready, wanted int32
 }
 
-func workloads(r *raw) []workload {
+func workloads(s *read.Snapshot) []workload {
 	var out []workload
 	add := func(kind string, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, ready, wanted int32) {
 		sa := tmpl.Spec.ServiceAccountName
@@ -145,13 +123,13 @@ func workloads(r *raw) []workload {
 		out = append(out, workload{kind: kind, namespace: meta.Namespace, name: meta.Name, serviceAccount: sa, labels: meta.Labels,
 			podLabels: tmpl.Labels, ready: ready, wanted: wanted})
 	}
-	for _, d := range r.deploys {
+	for _, d := range s.Deployments.Value {
 		add("Deployment", d.ObjectMeta, d.Spec.Template, d.Status.ReadyReplicas, replicas(d.Spec.Replicas))
 	}
-	for _, s := range r.statefuls {
-		add("StatefulSet", s.ObjectMeta, s.Spec.Template, s.Status.ReadyReplicas, replicas(s.Spec.Replicas))
+	for _, st := range s.StatefulSets.Value {
+		add("StatefulSet", st.ObjectMeta, st.Spec.Template, st.Status.ReadyReplicas, replicas(st.Spec.Replicas))
 	}
-	for _, d := range r.daemons {
+	for _, d := range s.DaemonSets.Value {
 		add("DaemonSet", d.ObjectMeta, d.Spec.Template, d.Status.NumberReady, d.Status.DesiredNumberScheduled)
 	}
 	return out
@@ -164,37 +142,37 @@ type grant struct {
 }
 
 // grants lists, per ServiceAccount "ns/name", the rules its bindings give it.
-func grants(r *raw) map[string][]grant {
+func grants(s *read.Snapshot) map[string][]grant {
 	clusterRoles := map[string]rbacv1.ClusterRole{}
-	for _, cr := range r.cr {
+	for _, cr := range s.ClusterRoles.Value {
 		clusterRoles[cr.Name] = cr
 	}
 	roles := map[string]rbacv1.Role{}
-	for _, ro := range r.roles {
+	for _, ro := range s.Roles.Value {
 		roles[ro.Namespace+"/"+ro.Name] = ro
 	}
 	out := map[string][]grant{}
 	addSubjects := func(subjects []rbacv1.Subject, bindingNS string, rules []rbacv1.PolicyRule, via, scope string) {
-		for _, s := range subjects {
-			if s.Kind != rbacv1.ServiceAccountKind {
+		for _, sub := range subjects {
+			if sub.Kind != rbacv1.ServiceAccountKind {
 				continue
 			}
-			ns := s.Namespace
+			ns := sub.Namespace
 			if ns == "" {
 				ns = bindingNS
 			}
-			key := ns + "/" + s.Name
+			key := ns + "/" + sub.Name
 			for _, rule := range rules {
 				out[key] = append(out[key], grant{sa: key, via: via, rule: rule, ns: scope})
 			}
 		}
 	}
-	for _, b := range r.crb {
+	for _, b := range s.ClusterRoleBindings.Value {
 		if cr, ok := clusterRoles[b.RoleRef.Name]; ok && b.RoleRef.Kind == "ClusterRole" {
 			addSubjects(b.Subjects, "", cr.Rules, fmt.Sprintf("ClusterRole %s (ClusterRoleBinding %s)", cr.Name, b.Name), "")
 		}
 	}
-	for _, b := range r.rb {
+	for _, b := range s.RoleBindings.Value {
 		var rules []rbacv1.PolicyRule
 		var via string
 		switch b.RoleRef.Kind {
@@ -247,7 +225,7 @@ type candidate struct {
 }
 
 // inferOperator ranks the workloads that may reconcile a CRD.
-func inferOperator(crd unstructured.Unstructured, group, plural string, r *raw, g map[string][]grant, ws []workload) (*Operator, []Operator) {
+func inferOperator(crd unstructured.Unstructured, group, plural string, s *read.Snapshot, g map[string][]grant, ws []workload) (*Operator, []Operator) {
 	cands := map[string]*candidate{}
 	get := func(w *workload) *candidate {
 		key := w.kind + " " + w.namespace + "/" + w.name
@@ -258,15 +236,15 @@ func inferOperator(crd unstructured.Unstructured, group, plural string, r *raw, 
 		}
 		return c
 	}
-	behind := func(ns, name string) []*workload { return workloadsBehind(r, ws, ns, name) }
+	behind := func(ns, name string) []*workload { return workloadsBehind(s, ws, ns, name) }
 	// RBAC: the workload's ServiceAccount may write the resource.
 	for i := range ws {
 		w := &ws[i]
 		best, bestVerbs, bestVia := 0, []string(nil), ""
 		for _, gr := range g[w.namespace+"/"+w.serviceAccount] {
-			s, verbs := rbacScore(gr.rule, group, plural)
-			if s > best {
-				best, bestVerbs, bestVia = s, verbs, gr.via
+			score, verbs := rbacScore(gr.rule, group, plural)
+			if score > best {
+				best, bestVerbs, bestVia = score, verbs, gr.via
 			}
 		}
 		if best > 0 {
@@ -290,7 +268,7 @@ func inferOperator(crd unstructured.Unstructured, group, plural string, r *raw, 
 		text  string
 	}
 	hooks := map[*workload]hookEvidence{}
-	for _, h := range admissionHooks(r) {
+	for _, h := range admissionHooks(s) {
 		best := 0
 		for _, rule := range h.rules {
 			best = max(best, admissionScore(rule, group, plural))
@@ -351,15 +329,15 @@ func inferOperator(crd unstructured.Unstructured, group, plural string, r *raw, 
 	return &best, rest
 }
 
-func crdGroups(r *raw, n *notes) []CRDGroup {
-	if r.crdsErr != nil {
+func crdGroups(s *read.Snapshot, n *notes) []CRDGroup {
+	if s.CRDs.Err != nil {
 		return []CRDGroup{}
 	}
-	rbacKnown := firstErr(r.crErr, r.crbErr, r.rolesErr, r.rbErr) == nil
-	g := grants(r)
-	ws := workloads(r)
+	rbacKnown := firstErr(s.ClusterRoles.Err, s.ClusterRoleBindings.Err, s.Roles.Err, s.RoleBindings.Err) == nil
+	g := grants(s)
+	ws := workloads(s)
 	byGroup := map[string][]CRD{}
-	for _, c := range r.crds {
+	for _, c := range s.CRDs.Value {
 		group, _, _ := unstructured.NestedString(c.Object, "spec", "group")
 		kind, _, _ := unstructured.NestedString(c.Object, "spec", "names", "kind")
 		plural, _, _ := unstructured.NestedString(c.Object, "spec", "names", "plural")
@@ -375,10 +353,10 @@ func crdGroups(r *raw, n *notes) []CRDGroup {
 				}
 			}
 		}
-		crd.Operator, crd.Candidates = inferOperator(c, group, plural, r, g, ws)
+		crd.Operator, crd.Candidates = inferOperator(c, group, plural, s, g, ws)
 		byGroup[group] = append(byGroup[group], crd)
 	}
-	if len(r.crds) > 0 && (!rbacKnown || r.deploysErr != nil) {
+	if len(s.CRDs.Value) > 0 && (!rbacKnown || s.Deployments.Err != nil) {
 		n.list = append(n.list, "Operators of custom resources may be missing: RBAC or Deployments were not fully readable.")
 	}
 	out := []CRDGroup{}

@@ -6,6 +6,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 )
 
 func group(name string, versions ...string) *metav1.APIGroup {
@@ -32,20 +34,29 @@ func TestCachedDiscoveryIsStaleInBothDirections(t *testing.T) {
 	builtIn := []*metav1.APIGroup{group("", "v1"), group("apps", "v1"), group("rbac.authorization.k8s.io", "v1")}
 	metrics := unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{
 		"group": "metrics.example.io", "version": "v1", "service": map[string]any{"namespace": "m", "name": "metrics"}}}}
+	snapshot := func(groups []*metav1.APIGroup, crds ...unstructured.Unstructured) *read.Snapshot {
+		s := &read.Snapshot{}
+		s.Discovery.Value.Groups, s.CRDs.Value = groups, crds
+		return s
+	}
+	aggregated := snapshot(append(builtIn, group("metrics.example.io", "v1")))
+	aggregated.APIServices.Value = []unstructured.Unstructured{metrics}
+	unreadable := snapshot(append(builtIn, group("metrics.example.io", "v1")))
+	unreadable.APIServices.Err = errForbidden
 	for _, tc := range []struct {
 		name  string
-		r     raw
+		s     *read.Snapshot
 		stale bool
 	}{
-		{"in step", raw{groups: append(builtIn, group("kubeflow.org", "v1beta1")), crds: []unstructured.Unstructured{crdOf("kubeflow.org", "v1beta1")}}, false},
-		{"CRD created since", raw{groups: builtIn, crds: []unstructured.Unstructured{crdOf("kubeflow.org", "v1beta1")}}, true},
-		{"CRD version added since", raw{groups: append(builtIn, group("kubeflow.org", "v1beta1")), crds: []unstructured.Unstructured{crdOf("kubeflow.org", "v1beta1", "v1")}}, true},
-		{"CRD deleted since", raw{groups: append(builtIn, group("kubeflow.org", "v1beta1"))}, true},
-		{"served by an extension API server", raw{groups: append(builtIn, group("metrics.example.io", "v1")), apiServices: []unstructured.Unstructured{metrics}}, false},
+		{"in step", snapshot(append(builtIn, group("kubeflow.org", "v1beta1")), crdOf("kubeflow.org", "v1beta1")), false},
+		{"CRD created since", snapshot(builtIn, crdOf("kubeflow.org", "v1beta1")), true},
+		{"CRD version added since", snapshot(append(builtIn, group("kubeflow.org", "v1beta1")), crdOf("kubeflow.org", "v1beta1", "v1")), true},
+		{"CRD deleted since", snapshot(append(builtIn, group("kubeflow.org", "v1beta1"))), true},
+		{"served by an extension API server", aggregated, false},
 		// Without the APIServices, a group no CRD serves may be an extension server's.
-		{"APIServices unreadable", raw{groups: append(builtIn, group("metrics.example.io", "v1")), apiSvcErr: errForbidden}, false},
+		{"APIServices unreadable", unreadable, false},
 	} {
-		if got := discoveryIsStale(&tc.r, KB()); got != tc.stale {
+		if got := discoveryIsStale(tc.s, KB()); got != tc.stale {
 			t.Errorf("%s: stale = %v, want %v", tc.name, got, tc.stale)
 		}
 	}

@@ -7,13 +7,15 @@ import (
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 )
 
 // webhooks lists the admission webhooks with what they intercept and, when the Service's
 // selector picks a workload's Pods, who answers them.
-func webhooks(r *raw, ws []workload) []Webhook {
+func webhooks(s *read.Snapshot, ws []workload) []Webhook {
 	out := []Webhook{}
-	for _, h := range admissionHooks(r) {
+	for _, h := range admissionHooks(s) {
 		w := Webhook{Name: h.name, Kind: h.kind, Configuration: h.config, Intercepts: intercepts(h.rules), Rules: rules(h.rules),
 			// The API server's defaults, for configurations read before defaulting (tests).
 			FailurePolicy: string(admissionregistrationv1.Fail), TimeoutSeconds: 10}
@@ -26,7 +28,7 @@ func webhooks(r *raw, ws []workload) []Webhook {
 		switch {
 		case h.service != nil:
 			w.Service = h.service.Namespace + "/" + h.service.Name
-			if behind := workloadsBehind(r, ws, h.service.Namespace, h.service.Name); len(behind) > 0 {
+			if behind := workloadsBehind(s, ws, h.service.Namespace, h.service.Name); len(behind) > 0 {
 				w.ServedBy = strings.ToLower(behind[0].kind) + " " + behind[0].namespace + "/" + behind[0].name
 				w.Ready = fmt.Sprintf("%d/%d", behind[0].ready, behind[0].wanted)
 			}

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/output"
 	"github.com/kubectl-katib/plugins/pkg/render"
@@ -115,7 +115,7 @@ func writeGraph(w io.Writer, format string, g *render.Graph) (bool, error) {
 
 // loadError turns an unreachable cluster into exit code 1 with its advice.
 func loadError(err error) error {
-	var u *archpkg.UnreachableError
+	var u *read.UnreachableError
 	if errors.As(err, &u) {
 		return exitcode.WithCode(exitcode.Failure, err)
 	}

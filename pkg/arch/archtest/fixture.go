@@ -29,7 +29,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 )
 
 // Now is the fixed clock of every fixture.
@@ -164,7 +164,7 @@ func resources() []*metav1.APIResourceList {
 	}
 }
 
-var listKinds = map[schema.GroupVersionResource]string{arch.CRDResource: "CustomResourceDefinitionList", arch.APIServiceResource: "APIServiceList"}
+var listKinds = map[schema.GroupVersionResource]string{read.CRDResource: "CustomResourceDefinitionList", read.APIServiceResource: "APIServiceList"}
 
 // apiService registers group/version; with a service it is aggregated, and available says
 // what the API server last found when it tried that service.
@@ -187,13 +187,13 @@ func apiService(group, version string, service *[2]string, available bool, reaso
 		"status": map[string]any{"conditions": []any{map[string]any{"type": "Available", "status": status, "reason": reason, "message": message}}}}}
 }
 
-func build(objs []runtime.Object, crds []runtime.Object) (*fake.Clientset, *dynamicfake.FakeDynamicClient, arch.Source) {
+func build(objs []runtime.Object, crds []runtime.Object) (*fake.Clientset, *dynamicfake.FakeDynamicClient, read.Source) {
 	cs := fake.NewClientset(objs...)
 	disc := cs.Discovery().(*fakediscovery.FakeDiscovery)
 	disc.Resources = resources()
 	disc.FakedServerVersion = &version.Info{GitVersion: "v1.36.3", Platform: "linux/amd64"}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, crds...)
-	src := arch.Source{Clientset: cs, Dynamic: dyn, Discovery: disc, Probe: probe, Server: "https://10.0.0.1:6443", Context: "kubernetes-admin@fixture",
+	src := read.Source{Clientset: cs, Dynamic: dyn, Discovery: disc, Probe: probe, Server: "https://10.0.0.1:6443", Context: "kubernetes-admin@fixture",
 		Now: func() time.Time { return Now }}
 	return cs, dyn, src
 }
@@ -202,7 +202,7 @@ func build(objs []runtime.Object, crds []runtime.Object) (*fake.Clientset, *dyna
 // some whose operator has RBAC, one served by a conversion webhook, one whose operator is a
 // StatefulSet serving its admission webhook, one with none; and a policy engine whose
 // webhook covers every group, which must not pass for anyone's operator.
-func Kubeadm() arch.Source {
+func Kubeadm() read.Source {
 	katib := map[string]string{"app.kubernetes.io/part-of": "katib", "app.kubernetes.io/name": "katib-controller"}
 	objs := []runtime.Object{
 		node("cp-1", "control-plane"), node("worker-1"),
@@ -251,7 +251,7 @@ func Kubeadm() arch.Source {
 
 // Managed is a cluster whose provider runs the control plane: no control-plane Pods, no
 // scheduler or controller-manager Leases, only nodes, add-ons and the API's health checks.
-func Managed() arch.Source {
+func Managed() read.Source {
 	objs := []runtime.Object{
 		node("gke-pool-1-a"), node("gke-pool-1-b"), node("gke-pool-1-c"), node("gke-pool-1-d"),
 		deployment("kube-system", "kube-dns", "kube-dns", map[string]string{"k8s-app": "kube-dns"}, 2),
@@ -273,7 +273,7 @@ func Managed() arch.Source {
 }
 
 // Restricted is a user with a namespaced Role only: every cluster-wide read is forbidden.
-func Restricted() arch.Source {
+func Restricted() read.Source {
 	cs, dyn, src := build([]runtime.Object{node("cp-1")}, []runtime.Object{crd("kubeflow.org", "Experiment", "experiments", nil, nil)})
 	forbid := func(a k8stesting.Action) (bool, runtime.Object, error) {
 		if a.GetVerb() != "list" && a.GetVerb() != "get" {
@@ -291,7 +291,7 @@ func Restricted() arch.Source {
 }
 
 // Unreachable fails the first request like a stopped API server.
-func Unreachable() arch.Source {
+func Unreachable() read.Source {
 	cs, _, src := build(nil, nil)
 	cs.Discovery().(*fakediscovery.FakeDiscovery).PrependReactor("get", "version", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, fmt.Errorf("dial tcp 10.0.0.1:6443: connect: connection refused")
@@ -301,7 +301,7 @@ func Unreachable() arch.Source {
 
 // Refused fails the first read like a port nobody listens on. The returned clientset records
 // every other request that was made, which should be none.
-func Refused() (arch.Source, *fake.Clientset) {
+func Refused() (read.Source, *fake.Clientset) {
 	cs, dyn, src := build(nil, nil)
 	dyn.PrependReactor("*", "*", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, fmt.Errorf("dial tcp 10.0.0.1:6443: connect: connection refused")

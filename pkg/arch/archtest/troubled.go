@@ -21,21 +21,21 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-katib/plugins/pkg/arch"
+	"github.com/kubectl-katib/plugins/pkg/arch/read"
 )
 
 // Troubled is a cluster with two node pools (one of GPU nodes) and one thing of each kind
 // wrong: a NotReady node, a crash-looping Pod, a Pod no node can take, a Deployment short
 // of replicas and a client certificate that expires in ten days. Pods use init containers,
 // a native sidecar and pod overhead so requests are counted as the scheduler counts them.
-func Troubled() arch.Source {
+func Troubled() read.Source {
 	_, _, src := build(troubledObjects(), nil)
 	return src
 }
 
 // TroubledForbidden is Troubled for a user who may not list what forbidden names
 // ("nodes", "pods"); every other read is allowed.
-func TroubledForbidden(forbidden ...string) arch.Source {
+func TroubledForbidden(forbidden ...string) read.Source {
 	cs, _, src := build(troubledObjects(), nil)
 	for _, res := range forbidden {
 		cs.PrependReactor("list", res, func(a k8stesting.Action) (bool, runtime.Object, error) {
