@@ -45,7 +45,7 @@ golden: ## Rewrite golden files under testdata/ and pkg/arch/knowledge/knowledge
 	$(GO) test ./... -args -update
 
 .PHONY: test-e2e
-test-e2e: build cluster-up images ## End-to-end tests: real binaries through real kubectl on the local cluster
+test-e2e: build cluster-up images operator-up ## End-to-end tests: real binaries through real kubectl on the local cluster
 	KUBECONFIG=$(KUBECONFIG_LOCAL) PATH=$(BIN):$(CURDIR)/.cluster/bin:$$PATH \
 		$(GO) test -count=1 -tags e2e -timeout 60m ./test/e2e/... $(E2E_FLAGS)
 
@@ -60,6 +60,12 @@ lint: ## gofmt, go vet and staticcheck
 .PHONY: deps
 deps: ## Install the Debian packages the local cluster needs when they are missing (containerd, runc, CNI plugins ...)
 	hack/deps.sh
+
+.PHONY: operator-up operator-down
+operator-up: cluster-up ## Kubeflow's training operator (PyTorchJob) beside the local cluster, built from the Go module proxy on first use
+	hack/operator.sh up
+operator-down: ## Stop the training operator
+	hack/operator.sh down
 
 .PHONY: cluster-up cluster-down cluster-status cluster-wipe
 cluster-up: deps ## Start the local cluster (installs missing Debian packages, builds pinned Kubernetes binaries on first use)

@@ -753,6 +753,8 @@ cmd_down() {
   check_root
   [ -d "$C" ] || { log "nothing to stop"; return 0; }
   bin_dirs
+  # Add-ons that run beside the cluster go first: they only talk to the API server.
+  "$ROOT/hack/operator.sh" down
   stop_pids 20 kubelet kube-scheduler kube-controller-manager
   # Open watches keep the API server draining for a long time; its state is in etcd.
   stop_pids 5 kube-apiserver

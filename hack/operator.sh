@@ -62,12 +62,10 @@ pid_of() {
   echo "$pid"
 }
 
-ready() { curl -fsS "http://$PROBE_ADDR/readyz" >/dev/null 2>&1; }
-
 cmd_up() {
   [ -f "$C/admin.kubeconfig" ] || die "the local cluster is not set up; run make cluster-up first"
   build
-  if pid_of >/dev/null && ready; then
+  if pid_of >/dev/null; then
     log "already running (pid $(pid_of))"
     return 0
   fi
@@ -79,6 +77,8 @@ cmd_up() {
   rm -rf "$CERT_DIR"
   mkdir -p "$CERT_DIR" "$LOGS" "$PIDS"
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "$NAME" >>"$LOGS/$NAME.log"
+  local from
+  from=$(($(wc -l <"$LOGS/$NAME.log") + 1))
   MY_POD_NAMESPACE="$OPERATOR_NS" setsid "$(binary)" \
     --kubeconfig="$C/admin.kubeconfig" \
     --enable-scheme=pytorchjob \
@@ -101,7 +101,7 @@ cmd_up() {
     sleep 0.2
   done
   i=0
-  until grep -q 'Starting workers.*pytorchjob' "$LOGS/$NAME.log"; do
+  until tail -n "+$from" "$LOGS/$NAME.log" | grep -q 'Starting workers.*pytorchjob'; do
     pid_of >/dev/null || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
     i=$((i + 1)); [ "$i" -lt 600 ] || die "$NAME did not start its PyTorchJob controller within 120s; see $LOGS/$NAME.log"
     sleep 0.2

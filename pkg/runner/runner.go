@@ -917,6 +917,11 @@ func (r *Runner) flushRecords(ctx context.Context) error {
 		}
 		if !r.keepsWorkload(t) {
 			r.deleteWorkload(ctx, t.Name)
+			if t.State == suggest.StateEarlyStopped || t.State == suggest.StateKilled {
+				// Its Pods still run (a master and its workers, maybe on GPUs): they go
+				// now, not with the next batch.
+				r.flushDeletes(ctx)
+			}
 		}
 		if u.previousKept != "" && u.previousKept != r.kept {
 			if p := r.st.Trial(u.previousKept); p != nil && !r.keepsWorkload(p) {
