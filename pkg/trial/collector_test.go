@@ -166,3 +166,29 @@ func TestSupportsNativeSidecars(t *testing.T) {
 		}
 	}
 }
+
+// Every Pod template that runs the primary container gets the sidecar: which of the Pods is
+// the primary one is only known from labels the operator adds; a template without the
+// primary container (a parameter server) is left alone.
+func TestAddCollectorEveryTemplateWithThePrimaryContainer(t *testing.T) {
+	replica := func(container string) map[string]any {
+		return map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": container, "image": "trainer"}}}}}
+	}
+	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "kubeflow.org/v1", "kind": "TFJob",
+		"spec": map[string]any{"tfReplicaSpecs": map[string]any{
+			"Chief": replica("tensorflow"), "Worker": replica("tensorflow"), "PS": replica("ps")}}}}
+	if err := AddCollector(obj, fileSpec(experiment.FileCollector, "/katib/metrics.log", experiment.TextFormat), "tensorflow", "collector:v1", []string{"accuracy"}); err != nil {
+		t.Fatal(err)
+	}
+	for role, want := range map[string]int{"Chief": 1, "Worker": 1, "PS": 0} {
+		inits, _, _ := unstructured.NestedSlice(obj.Object, "spec", "tfReplicaSpecs", role, "template", "spec", "initContainers")
+		if len(inits) != want {
+			t.Errorf("%s: %d init containers, want %d", role, len(inits), want)
+		}
+	}
+	if err := AddCollector(obj, fileSpec(experiment.FileCollector, "/katib/metrics.log", experiment.TextFormat), "pytorch", "collector:v1", nil); err == nil ||
+		!strings.Contains(err.Error(), `no container "pytorch"`) {
+		t.Errorf("primary container in no template: %v", err)
+	}
+}
