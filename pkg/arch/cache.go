@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/util/homedir"
 )
 
 // ModelTTL is how long an assembled model is reused. Reading the model takes about fifteen
@@ -20,26 +18,19 @@ import (
 // always reads again, and the output says when the facts were read.
 const ModelTTL = 30 * time.Second
 
-func cacheDir(getter genericclioptions.RESTClientGetter) string {
-	if cf, ok := getter.(*genericclioptions.ConfigFlags); ok && cf.CacheDir != nil && *cf.CacheDir != "" {
-		return *cf.CacheDir
-	}
-	if d := os.Getenv("KUBECACHEDIR"); d != "" {
-		return d
-	}
-	return filepath.Join(homedir.HomeDir(), ".kube", "cache")
-}
-
 // modelCachePath is per cluster and per identity, so one user's view is never shown for
-// another context or an impersonated user.
-func modelCachePath(getter genericclioptions.RESTClientGetter, cfg *rest.Config, where string) string {
+// another context or an impersonated user. Without a cache directory there is no path.
+func modelCachePath(dir string, cfg *rest.Config, where string) string {
+	if dir == "" {
+		return ""
+	}
 	h := sha256.New()
 	for _, s := range []string{cfg.Host, where, cfg.Username, cfg.BearerToken, cfg.BearerTokenFile, cfg.CertFile,
 		string(cfg.CertData), cfg.Impersonate.UserName, cfg.Impersonate.UID, strings.Join(cfg.Impersonate.Groups, ",")} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	return filepath.Join(cacheDir(getter), "kubectl-arch", hex.EncodeToString(h.Sum(nil))[:32]+".json")
+	return filepath.Join(dir, "kubectl-arch", hex.EncodeToString(h.Sum(nil))[:32]+".json")
 }
 
 type cachedModel struct {
@@ -48,6 +39,9 @@ type cachedModel struct {
 }
 
 func readModelCache(path string, now time.Time) *Model {
+	if path == "" {
+		return nil
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil
@@ -62,6 +56,9 @@ func readModelCache(path string, now time.Time) *Model {
 
 // writeModelCache is best effort: a read-only home only costs speed.
 func writeModelCache(path string, m *Model, now time.Time) {
+	if path == "" {
+		return
+	}
 	b, err := json.Marshal(cachedModel{ReadAt: now, Model: m})
 	if err != nil {
 		return

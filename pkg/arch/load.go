@@ -3,8 +3,8 @@ package arch
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +24,11 @@ type LoadOptions struct {
 	Refresh bool
 	// APIOnly reads only discovery and CRDs, for api-versions and api-resources.
 	APIOnly bool
+	// CacheDir is kubectl's cache directory; models are kept under it for ModelTTL. Empty
+	// keeps none.
+	CacheDir string
+	// Trace, when set, is told how long the load and each read took.
+	Trace io.Writer
 }
 
 // Session is a connection to one cluster and the model read from it.
@@ -37,8 +42,8 @@ type Session struct {
 func Load(ctx context.Context, getter genericclioptions.RESTClientGetter, o LoadOptions) (*Session, error) {
 	t0 := time.Now()
 	defer func() {
-		if os.Getenv("KUBECTL_ARCH_TRACE") != "" {
-			fmt.Fprintf(os.Stderr, "load: %v\n", time.Since(t0))
+		if o.Trace != nil {
+			fmt.Fprintf(o.Trace, "load: %v\n", time.Since(t0))
 		}
 	}()
 	where := kube.Describe(getter)
@@ -49,7 +54,7 @@ func Load(ctx context.Context, getter genericclioptions.RESTClientGetter, o Load
 	if o.Refresh {
 		clients.Discovery.Invalidate()
 	}
-	cachePath := modelCachePath(getter, clients.Config, where)
+	cachePath := modelCachePath(o.CacheDir, clients.Config, where)
 	if !o.Refresh && !o.APIOnly {
 		if m := readModelCache(cachePath, time.Now()); m != nil {
 			return &Session{Clients: clients, Model: m}, nil
@@ -72,6 +77,7 @@ func Load(ctx context.Context, getter genericclioptions.RESTClientGetter, o Load
 		Server:    clients.Config.Host,
 		Context:   where,
 		APIOnly:   o.APIOnly,
+		Trace:     o.Trace,
 		Probe: func(ctx context.Context, path string) ([]byte, error) {
 			u, err := url.Parse(path)
 			if err != nil {

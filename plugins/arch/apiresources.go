@@ -28,8 +28,8 @@ type APIOptions struct {
 }
 
 // NewCmdAPIVersions is `kubectl arch api-versions`.
-func NewCmdAPIVersions(root *cmdutil.RootOptions) *cobra.Command {
-	o := &APIOptions{getter: root.ConfigFlags, IOStreams: root.Streams}
+func NewCmdAPIVersions(root *rootOptions) *cobra.Command {
+	o := &APIOptions{getter: root.ConfigFlags, IOStreams: root.Streams, modelFlags: modelFlags{trace: root.trace}}
 	cmd := &cobra.Command{
 		Use:   "api-versions",
 		Short: "List the API group versions, grouped, each group explained, built-in vs custom",
@@ -48,8 +48,8 @@ whether the group is built into Kubernetes or added by CustomResourceDefinitions
 }
 
 // NewCmdAPIResources is `kubectl arch api-resources`.
-func NewCmdAPIResources(root *cmdutil.RootOptions) *cobra.Command {
-	o := &APIOptions{getter: root.ConfigFlags, IOStreams: root.Streams, resources: true}
+func NewCmdAPIResources(root *rootOptions) *cobra.Command {
+	o := &APIOptions{getter: root.ConfigFlags, IOStreams: root.Streams, resources: true, modelFlags: modelFlags{trace: root.trace}}
 	cmd := &cobra.Command{
 		Use:   "api-resources",
 		Short: "List the API resources grouped by API group, each group explained",
@@ -95,7 +95,7 @@ func (o *APIOptions) Validate() error {
 
 // Run reads discovery and prints the groups.
 func (o *APIOptions) Run(cmd *cobra.Command) error {
-	sess, err := archpkg.Load(cmd.Context(), o.getter, archpkg.LoadOptions{Refresh: o.Refresh, APIOnly: true})
+	sess, err := archpkg.Load(cmd.Context(), o.getter, o.loadOptions(o.getter, true))
 	if err != nil {
 		return loadError(err)
 	}

@@ -178,3 +178,23 @@ func TestPrinterFormats(t *testing.T) {
 		t.Errorf("-o yaml: %v\n%s", err, out)
 	}
 }
+
+// KUBECTL_ARCH_TRACE sends the read timings to the command's error stream; without it the
+// error stream holds nothing but what the command itself says.
+func TestTraceGoesToTheErrorStream(t *testing.T) {
+	dir := t.TempDir()
+	kc := filepath.Join(dir, "kubeconfig")
+	cfg := "apiVersion: v1\nkind: Config\nclusters:\n- name: gone\n  cluster: {server: \"https://127.0.0.1:1\"}\n" +
+		"contexts:\n- name: gone-ctx\n  context: {cluster: gone, user: nobody}\ncurrent-context: gone-ctx\nusers:\n- name: nobody\n  user: {token: x}\n"
+	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"api-versions", "--kubeconfig", kc, "--cache-dir", filepath.Join(dir, "cache")}
+	if _, errOut, _ := run(t, args...); errOut != "" {
+		t.Errorf("without the variable the error stream got %q", errOut)
+	}
+	t.Setenv("KUBECTL_ARCH_TRACE", "1")
+	if _, errOut, _ := run(t, args...); !strings.Contains(errOut, "connected: +") || !strings.Contains(errOut, "load: ") {
+		t.Errorf("trace: %q", errOut)
+	}
+}

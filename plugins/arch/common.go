@@ -4,13 +4,17 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/util/homedir"
 
+	archpkg "github.com/kubectl-katib/plugins/pkg/arch"
 	"github.com/kubectl-katib/plugins/pkg/arch/read"
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/output"
@@ -31,6 +35,24 @@ type modelFlags struct {
 	print  *output.PrintFlags
 	// plain says what leaving -o out prints, for help and errors.
 	plain string
+	// trace receives the library's read timings; nil for none.
+	trace io.Writer
+}
+
+// loadOptions are the flags and the environment as the library takes them.
+func (f *modelFlags) loadOptions(getter genericclioptions.RESTClientGetter, apiOnly bool) archpkg.LoadOptions {
+	return archpkg.LoadOptions{Refresh: f.Refresh, APIOnly: apiOnly, CacheDir: cacheDir(getter), Trace: f.trace}
+}
+
+// cacheDir is kubectl's cache directory: --cache-dir, else $KUBECACHEDIR, else ~/.kube/cache.
+func cacheDir(getter genericclioptions.RESTClientGetter) string {
+	if cf, ok := getter.(*genericclioptions.ConfigFlags); ok && cf.CacheDir != nil && *cf.CacheDir != "" {
+		return *cf.CacheDir
+	}
+	if d := os.Getenv("KUBECACHEDIR"); d != "" {
+		return d
+	}
+	return filepath.Join(homedir.HomeDir(), ".kube", "cache")
 }
 
 // add binds --offline (when offline), --refresh and -o with the given human formats.

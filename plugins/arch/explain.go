@@ -27,8 +27,8 @@ type ExplainOptions struct {
 }
 
 // NewCmdExplain is `kubectl arch explain [TOPIC]`.
-func NewCmdExplain(root *cmdutil.RootOptions) *cobra.Command {
-	o := &ExplainOptions{getter: root.ConfigFlags, IOStreams: root.Streams}
+func NewCmdExplain(root *rootOptions) *cobra.Command {
+	o := &ExplainOptions{getter: root.ConfigFlags, IOStreams: root.Streams, modelFlags: modelFlags{trace: root.trace}}
 	cmd := &cobra.Command{
 		Use:   "explain [COMPONENT|RESOURCE|CONCEPT]",
 		Short: "Explain the cluster's architecture, or one component, resource or concept",
@@ -137,7 +137,7 @@ func (o *ExplainOptions) Run(cmd *cobra.Command) error {
 		m = archpkg.Offline()
 	} else {
 		var err error
-		sess, err = archpkg.Load(cmd.Context(), o.getter, archpkg.LoadOptions{Refresh: o.Refresh})
+		sess, err = archpkg.Load(cmd.Context(), o.getter, o.loadOptions(o.getter, false))
 		if err != nil {
 			return loadError(err)
 		}

@@ -23,7 +23,6 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/exitcode"
 	"github.com/kubectl-katib/plugins/pkg/kube"
 	"github.com/kubectl-katib/plugins/pkg/render"
-	"github.com/kubectl-katib/plugins/plugins/cmdutil"
 )
 
 func init() { subcommands = append(subcommands, NewCmdTree) }
@@ -38,7 +37,7 @@ type TreeOptions struct {
 }
 
 // NewCmdTree is `kubectl arch tree KIND/NAME`.
-func NewCmdTree(root *cmdutil.RootOptions) *cobra.Command {
+func NewCmdTree(root *rootOptions) *cobra.Command {
 	o := &TreeOptions{getter: root.ConfigFlags, IOStreams: root.Streams}
 	cmd := &cobra.Command{
 		Use:   "tree KIND/NAME | KIND NAME",

@@ -23,8 +23,8 @@ type ViewOptions struct {
 }
 
 // NewCmdView is `kubectl arch view`.
-func NewCmdView(root *cmdutil.RootOptions) *cobra.Command {
-	o := &ViewOptions{getter: root.ConfigFlags, IOStreams: root.Streams}
+func NewCmdView(root *rootOptions) *cobra.Command {
+	o := &ViewOptions{getter: root.ConfigFlags, IOStreams: root.Streams, modelFlags: modelFlags{trace: root.trace}}
 	cmd := &cobra.Command{
 		Use:   "view",
 		Short: "Draw the cluster's architecture diagram, without explanations",
@@ -60,7 +60,7 @@ func (o *ViewOptions) Validate() error {
 func (o *ViewOptions) Run(cmd *cobra.Command) error {
 	m := archpkg.Offline()
 	if !o.Offline {
-		sess, err := archpkg.Load(cmd.Context(), o.getter, archpkg.LoadOptions{Refresh: o.Refresh})
+		sess, err := archpkg.Load(cmd.Context(), o.getter, o.loadOptions(o.getter, false))
 		if err != nil {
 			return loadError(err)
 		}
