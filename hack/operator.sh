@@ -85,11 +85,13 @@ cmd_up() {
     --metrics-bind-address=0 \
     --health-probe-bind-address="$PROBE_ADDR" \
     >>"$LOGS/$NAME.log" 2>&1 </dev/null &
-  echo $! >"$PIDS/$NAME.pid"
-  log "started $NAME (pid $!, log $LOGS/$NAME.log)"
+  local pid=$!
+  echo "$pid" >"$PIDS/$NAME.pid"
+  log "started $NAME (pid $pid, log $LOGS/$NAME.log)"
   local i=0 crt=""
   until [ -s "$CERT_DIR/tls.crt" ]; do
-    pid_of >/dev/null || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
+    # By PID only: for its first moments the process is still setsid, not the operator.
+    [ -d "/proc/$pid" ] || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
     crt="$(kc -n "$OPERATOR_NS" get secret "$SECRET" -o jsonpath='{.data.tls\.crt}' 2>/dev/null || true)"
     if [ -n "$crt" ]; then
       kc -n "$OPERATOR_NS" get secret "$SECRET" -o jsonpath='{.data.tls\.key}' | base64 -d >"$CERT_DIR/tls.key"
@@ -102,7 +104,8 @@ cmd_up() {
   done
   i=0
   until tail -n "+$from" "$LOGS/$NAME.log" | grep -q 'Starting workers.*pytorchjob'; do
-    pid_of >/dev/null || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
+    # By PID only: for its first moments the process is still setsid, not the operator.
+    [ -d "/proc/$pid" ] || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
     i=$((i + 1)); [ "$i" -lt 600 ] || die "$NAME did not start its PyTorchJob controller within 120s; see $LOGS/$NAME.log"
     sleep 0.2
   done
