@@ -50,15 +50,23 @@ func apiGroups(s *read.Snapshot, crds []CRDGroup, crdsKnown bool, kb *Knowledge)
 		default:
 			ag.Description = "Custom resources, added by CustomResourceDefinitions."
 		}
-		gv := schema.GroupVersion{Group: g.Name, Version: ag.PreferredVersion}.String()
-		if l := byGV[gv]; l != nil {
+		// Each resource at the first version that serves it, the preferred one first, as
+		// kubectl api-resources lists them: a group's versions need not serve the same
+		// resources (kubeflow.org/v1 PyTorchJobs beside kubeflow.org/v1beta1 Experiments).
+		seen := map[string]bool{}
+		for _, version := range append([]string{ag.PreferredVersion}, ag.Versions...) {
+			l := byGV[schema.GroupVersion{Group: g.Name, Version: version}.String()]
+			if l == nil {
+				continue
+			}
 			for _, res := range l.APIResources {
-				if strings.Contains(res.Name, "/") {
+				if strings.Contains(res.Name, "/") || seen[res.Name] {
 					continue
 				}
+				seen[res.Name] = true
 				verbs := append([]string{}, res.Verbs...)
 				sort.Strings(verbs)
-				ag.Resources = append(ag.Resources, Resource{Name: res.Name, Kind: res.Kind, Group: g.Name, Version: ag.PreferredVersion,
+				ag.Resources = append(ag.Resources, Resource{Name: res.Name, Kind: res.Kind, Group: g.Name, Version: version,
 					Namespaced: res.Namespaced, ShortNames: res.ShortNames, Verbs: verbs, Categories: res.Categories})
 			}
 		}

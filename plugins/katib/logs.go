@@ -9,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/kubectl-katib/plugins/pkg/experiment"
 	"github.com/kubectl-katib/plugins/pkg/kube"
 	"github.com/kubectl-katib/plugins/pkg/store"
 	"github.com/kubectl-katib/plugins/pkg/trial"
@@ -89,11 +91,24 @@ func (o *LogsOptions) Run(ctx context.Context) error {
 	if len(pods.Items) == 0 {
 		return o.stored(ctx)
 	}
-	slices.SortFunc(pods.Items, func(a, b corev1.Pod) int { return b.CreationTimestamp.Compare(a.CreationTimestamp.Time) })
-	pod := pods.Items[0]
+	tmpl := o.trialTemplate(ctx, &pods.Items[0])
+	candidates := pods.Items
+	if tmpl != nil && len(tmpl.PrimaryPodLabels) > 0 {
+		// A master and its workers: the master's log is the trial's.
+		selector := labels.SelectorFromSet(tmpl.PrimaryPodLabels)
+		primary := slices.DeleteFunc(slices.Clone(pods.Items), func(p corev1.Pod) bool { return !selector.Matches(labels.Set(p.Labels)) })
+		if len(primary) > 0 {
+			candidates = primary
+		}
+	}
+	slices.SortFunc(candidates, func(a, b corev1.Pod) int { return b.CreationTimestamp.Compare(a.CreationTimestamp.Time) })
+	pod := candidates[0]
 	container := o.Container
 	if container == "" {
-		container = o.primaryContainer(ctx, &pod)
+		container = pod.Spec.Containers[0].Name
+		if tmpl != nil && tmpl.PrimaryContainerName != "" {
+			container = tmpl.PrimaryContainerName
+		}
 	}
 	rc, err := c.Clientset.CoreV1().Pods(c.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container, Follow: o.Follow}).Stream(ctx)
 	if err != nil {
@@ -129,20 +144,16 @@ func (o *LogsOptions) stored(ctx context.Context) error {
 	return err
 }
 
-// primaryContainer is the experiment's primaryContainerName, read from its stored state;
-// the pod's first container when the state cannot be read.
-func (o *LogsOptions) primaryContainer(ctx context.Context, pod *corev1.Pod) string {
-	fallback := ""
-	if len(pod.Spec.Containers) > 0 {
-		fallback = pod.Spec.Containers[0].Name
-	}
+// trialTemplate is the trial template of the pod's experiment, read from its stored state;
+// nil when the state cannot be read.
+func (o *LogsOptions) trialTemplate(ctx context.Context, pod *corev1.Pod) *experiment.TrialTemplate {
 	exp := pod.Labels[trial.LabelExperiment]
 	if exp == "" {
-		return fallback
+		return nil
 	}
 	st, err := (&store.Store{Client: o.clients.Clientset, Namespace: pod.Namespace}).Get(ctx, exp, store.LoadOptions{ExperimentOnly: true})
-	if err != nil || st.Experiment.Spec.TrialTemplate == nil || st.Experiment.Spec.TrialTemplate.PrimaryContainerName == "" {
-		return fallback
+	if err != nil {
+		return nil
 	}
-	return st.Experiment.Spec.TrialTemplate.PrimaryContainerName
+	return st.Experiment.Spec.TrialTemplate
 }

@@ -168,6 +168,12 @@ func TestGenericKindTrials(t *testing.T) {
 	if len(pods) != 3 {
 		t.Fatalf("want a master and 2 workers running, got %v", pods)
 	}
+	// The trial's log is its master's, never a worker's.
+	trainer := strings.TrimPrefix(strings.TrimSpace(kubectl(t, "get", "trainers", "-n", ns, "-l", "katib.kubeflow.org/experiment=killed", "-o", "name")), "trainer.fixture.kubectl-katib.io/")
+	kubectl(t, "wait", "--for=jsonpath={.status.phase}=Running", "pods", "-n", ns, "-l", "fixture.kubectl-katib.io/role=worker", "--timeout=60s")
+	if logs := mustKatib(t, "logs", trainer, "-n", ns); strings.Contains(logs, "accuracy=0.01") {
+		t.Errorf("kubectl katib logs %s printed a worker's log:\n%s", trainer, logs)
+	}
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	for range lines.lines {
 	}
