@@ -133,6 +133,16 @@ bench-pareto: ## Pareto search quality: hypervolume of nsga2 vs Optuna's NSGAIIS
 bench-importance: ## Time parameter importance (fANOVA, 64 trees) on 1,000 trials of 6 parameters (target: under 1 s)
 	$(GO) test -run '^$$' -bench BenchmarkFanova1000 -benchtime 10x ./pkg/importance/
 
+.PHONY: cluster-scale cluster-scale-down bench-arch-scale
+cluster-scale: cluster-up ## Make the local cluster big: kwok plays 1,000 nodes; 10,000 Pods in 50 namespaces, DaemonSets, StatefulSets, 30 CRDs with operators (SCALE_FLAGS=-nodes 100 -pods 1000)
+	hack/kwok.sh up
+	KUBECONFIG=$(KUBECONFIG_LOCAL) $(GO) run ./hack/kwok-populate $(SCALE_FLAGS)
+cluster-scale-down: ## Remove what cluster-scale added and stop kwok
+	KUBECONFIG=$(KUBECONFIG_LOCAL) $(GO) run ./hack/kwok-populate -delete
+	hack/kwok.sh down
+bench-arch-scale: build ## kubectl arch explain cold/warm against kubectl get pods -A cold, and its peak memory, on the cluster cluster-scale made
+	hack/bench-arch-scale.sh
+
 .PHONY: bench-arch
 bench-arch: build ## Time kubectl arch explain cold and warm against kubectl api-resources cold on the local cluster
 	hack/bench-arch.sh

@@ -755,6 +755,7 @@ cmd_down() {
   bin_dirs
   # Add-ons that run beside the cluster go first: they only talk to the API server.
   "$ROOT/hack/operator.sh" down
+  "$ROOT/hack/kwok.sh" down
   stop_pids 20 kubelet kube-scheduler kube-controller-manager
   # Open watches keep the API server draining for a long time; its state is in etcd.
   stop_pids 5 kube-apiserver
