@@ -219,18 +219,10 @@ func buildCapacity(nodes []corev1.Node, pods []podUsage, podsOK bool, notes []st
 	seen := map[string]bool{}
 	for _, n := range nodes {
 		seen[n.Name] = true
+		key := poolKey(&n)
 		nc := NodeCapacity{Name: n.Name, Known: true, Roles: nodeRoles(n.Labels), KubeletVersion: n.Status.NodeInfo.KubeletVersion,
-			InstanceType: n.Labels[corev1.LabelInstanceTypeStable], Unschedulable: n.Spec.Unschedulable}
-		if nc.InstanceType == "" {
-			nc.InstanceType = n.Labels[corev1.LabelInstanceType]
-		}
-		var poolLabel string
-		for _, l := range PoolLabels {
-			if v := n.Labels[l]; v != "" {
-				poolLabel, nc.NodePool = l, v
-				break
-			}
-		}
+			InstanceType: key.instanceType, NodePool: key.pool, Unschedulable: n.Spec.Unschedulable}
+		poolLabel := key.poolLabel
 		for _, c := range n.Status.Conditions {
 			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
 				nc.Ready = true
@@ -244,7 +236,6 @@ func buildCapacity(nodes []corev1.Node, pods []podUsage, podsOK bool, notes []st
 		nc.Resources = usage(names, n.Status.Allocatable, true, requested, nc.Pods, podsOK)
 		nc.TopPods = topPods(byNode[n.Name], n.Status.Allocatable)
 
-		key := nodeGroupKey{poolLabel, nc.NodePool, nc.InstanceType, nc.KubeletVersion, strings.Join(nc.Roles, ",")}
 		ps := pools[key]
 		if ps == nil {
 			ps = &poolSum{pool: &PoolCapacity{Name: poolName(key), PoolLabel: poolLabel, NodePool: nc.NodePool, InstanceType: nc.InstanceType,
@@ -304,6 +295,23 @@ func nodeRoles(labels map[string]string) []string {
 	}
 	sort.Strings(roles)
 	return roles
+}
+
+// poolKey is what sets a node's pool apart: the platform's pool label, the instance type, the
+// roles and the kubelet version.
+func poolKey(n *corev1.Node) nodeGroupKey {
+	k := nodeGroupKey{instanceType: n.Labels[corev1.LabelInstanceTypeStable], kubelet: n.Status.NodeInfo.KubeletVersion,
+		roles: strings.Join(nodeRoles(n.Labels), ",")}
+	if k.instanceType == "" {
+		k.instanceType = n.Labels[corev1.LabelInstanceType]
+	}
+	for _, l := range PoolLabels {
+		if v := n.Labels[l]; v != "" {
+			k.poolLabel, k.pool = l, v
+			break
+		}
+	}
+	return k
 }
 
 // poolName is a short name people recognise: the platform's pool name or the instance type

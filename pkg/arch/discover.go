@@ -217,7 +217,7 @@ func nodes(items []corev1.Node) []Node {
 	for _, n := range items {
 		node := Node{Name: n.Name, Roles: []string{}, KubeletVersion: n.Status.NodeInfo.KubeletVersion,
 			OS: n.Status.NodeInfo.OperatingSystem, OSImage: n.Status.NodeInfo.OSImage, KernelVersion: n.Status.NodeInfo.KernelVersion,
-			Architecture: n.Status.NodeInfo.Architecture, PodCIDR: n.Spec.PodCIDR,
+			Architecture: n.Status.NodeInfo.Architecture, PodCIDR: n.Spec.PodCIDR, Pool: poolName(poolKey(&n)),
 			Conditions: []NodeCondition{}, Capacity: map[string]string{}, Allocatable: map[string]string{}}
 		rt := n.Status.NodeInfo.ContainerRuntimeVersion
 		if i := strings.Index(rt, "://"); i >= 0 {

@@ -101,21 +101,24 @@ type PodRef struct {
 
 // Node is one node with its agent and runtime.
 type Node struct {
-	Name             string            `json:"name"`
-	Roles            []string          `json:"roles"`
-	Ready            bool              `json:"ready"`
-	KubeletVersion   string            `json:"kubeletVersion"`
-	ContainerRuntime string            `json:"containerRuntime"`
-	RuntimeVersion   string            `json:"runtimeVersion"`
-	KubeProxyVersion string            `json:"kubeProxyVersion,omitempty"`
-	OS               string            `json:"os"`
-	OSImage          string            `json:"osImage"`
-	KernelVersion    string            `json:"kernelVersion"`
-	Architecture     string            `json:"architecture"`
-	PodCIDR          string            `json:"podCIDR,omitempty"`
-	Conditions       []NodeCondition   `json:"conditions"`
-	Capacity         map[string]string `json:"capacity"`
-	Allocatable      map[string]string `json:"allocatable"`
+	Name             string   `json:"name"`
+	Roles            []string `json:"roles"`
+	Ready            bool     `json:"ready"`
+	KubeletVersion   string   `json:"kubeletVersion"`
+	ContainerRuntime string   `json:"containerRuntime"`
+	RuntimeVersion   string   `json:"runtimeVersion"`
+	KubeProxyVersion string   `json:"kubeProxyVersion,omitempty"`
+	OS               string   `json:"os"`
+	OSImage          string   `json:"osImage"`
+	KernelVersion    string   `json:"kernelVersion"`
+	Architecture     string   `json:"architecture"`
+	// Pool names the group of alike nodes this one belongs to (platform pool label, instance
+	// type, roles, kubelet version), as explain nodes groups them.
+	Pool        string            `json:"pool"`
+	PodCIDR     string            `json:"podCIDR,omitempty"`
+	Conditions  []NodeCondition   `json:"conditions"`
+	Capacity    map[string]string `json:"capacity"`
+	Allocatable map[string]string `json:"allocatable"`
 }
 
 // NodeCondition is a node condition as reported by its kubelet.

@@ -2,6 +2,7 @@ package present
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -11,8 +12,8 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/render"
 )
 
-// maxNodeGroups keeps diagrams of large clusters readable: the first nodes are drawn in
-// full and the rest summarised in one frame.
+// maxNodeGroups keeps diagrams of large clusters readable: beyond it, only control-plane
+// nodes are drawn in full and the rest are counted by pool in one frame.
 const maxNodeGroups = 3
 
 // Graph turns the model into the diagram every output format draws.
@@ -35,20 +36,23 @@ func Graph(m *arch.Model) *render.Graph {
 	}
 	g.Groups = append(g.Groups, cp)
 
-	for i, n := range m.Nodes {
-		if i == maxNodeGroups {
-			rest := m.Nodes[i:]
-			ready := 0
-			for _, r := range rest {
-				if r.Ready {
-					ready++
-				}
-			}
-			g.Groups = append(g.Groups, render.Group{ID: "more-nodes", Label: "Other nodes",
-				Nodes: []render.Node{{ID: "more-nodes", Label: fmt.Sprintf("%d more nodes", len(rest)), Lines: []string{fmt.Sprintf("%d Ready", ready)}, Status: "ok"}}})
-			break
+	if len(m.Nodes) <= maxNodeGroups+1 {
+		for _, n := range m.Nodes {
+			g.Groups = append(g.Groups, nodeGroup(m, n, &g.Edges))
 		}
-		g.Groups = append(g.Groups, nodeGroup(m, n, &g.Edges))
+	} else {
+		// Many nodes: the control plane's drawn in full, every other node counted in its pool.
+		var rest []arch.Node
+		full := 0
+		for _, n := range m.Nodes {
+			if full < maxNodeGroups && (slices.Contains(n.Roles, "control-plane") || slices.Contains(n.Roles, "master")) {
+				g.Groups = append(g.Groups, nodeGroup(m, n, &g.Edges))
+				full++
+				continue
+			}
+			rest = append(rest, n)
+		}
+		g.Groups = append(g.Groups, poolsGroup(rest))
 	}
 
 	if len(m.AddOns) > 0 {
@@ -374,6 +378,76 @@ func componentLines(c arch.Component, offline bool) []string {
 		lines = append(lines, c.RunsOn)
 	}
 	return lines
+}
+
+// maxPools and maxNamedNodes bound the summary of a big cluster's nodes; explain nodes and
+// -o json list every node.
+const (
+	maxPools      = 6
+	maxNamedNodes = 3
+)
+
+// poolsGroup summarises nodes by pool: how many, how many Ready, which are not.
+func poolsGroup(nodes []arch.Node) render.Group {
+	type pool struct {
+		name         string
+		count, ready int
+		notReady     []string
+	}
+	byName := map[string]*pool{}
+	var order []*pool
+	for _, n := range nodes {
+		p := byName[n.Pool]
+		if p == nil {
+			p = &pool{name: n.Pool}
+			byName[n.Pool] = p
+			order = append(order, p)
+		}
+		p.count++
+		if n.Ready {
+			p.ready++
+		} else {
+			p.notReady = append(p.notReady, n.Name)
+		}
+	}
+	// The biggest pools first; a pool with nodes down before others of its size.
+	sort.SliceStable(order, func(i, j int) bool {
+		if order[i].count != order[j].count {
+			return order[i].count > order[j].count
+		}
+		return len(order[i].notReady) > len(order[j].notReady)
+	})
+	grp := render.Group{ID: "more-nodes", Label: fmt.Sprintf("Nodes: %d in %d pools", len(nodes), len(order))}
+	for i, p := range order {
+		if i == maxPools {
+			rest, ready := 0, 0
+			for _, q := range order[i:] {
+				rest += q.count
+				ready += q.ready
+			}
+			grp.Nodes = append(grp.Nodes, render.Node{ID: "pools/more", Label: fmt.Sprintf("%d more pools", len(order)-i),
+				Lines: []string{fmt.Sprintf("%d nodes, %d Ready", rest, ready)}, Status: readyStatus(fmt.Sprintf("%d/%d", ready, rest))})
+			break
+		}
+		lines := []string{fmt.Sprintf("%d nodes, %d Ready", p.count, p.ready)}
+		if len(p.notReady) > 0 {
+			named := p.notReady
+			if len(named) > maxNamedNodes {
+				named = named[:maxNamedNodes]
+			}
+			more := ""
+			if len(p.notReady) > len(named) {
+				more = fmt.Sprintf(" +%d", len(p.notReady)-len(named))
+			}
+			lines = append(lines, "NotReady: "+strings.Join(named, ", ")+more)
+		}
+		label := p.name
+		if label == "" {
+			label = "unlabelled"
+		}
+		grp.Nodes = append(grp.Nodes, render.Node{ID: "pools/" + label, Label: label, Lines: lines, Status: readyStatus(fmt.Sprintf("%d/%d", p.ready, p.count))})
+	}
+	return grp
 }
 
 func nodeGroup(m *arch.Model, n arch.Node, edges *[]render.Edge) render.Group {
