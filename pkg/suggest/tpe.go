@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -83,11 +84,21 @@ func (a *tpeSearch) Suggest(history []Trial, n int) ([]Suggestion, error) {
 	for i := 0; i < n; i++ {
 		k := len(history) + i
 		var as []experiment.ParameterAssignment
-		if len(obs) >= max(a.nStartup, 2) {
-			as = a.space.decode(a.sample(obs, rngFor(seed, k, 21), seen))
+		switch {
+		case len(obs) < max(a.nStartup, 2):
+		case a.multivariate:
+			if x := a.sampleMV(obs, rngFor(seed, k, 21), seen); x != nil {
+				as = a.space.decode(x)
+			}
+		default:
+			as = a.space.decode(a.sample(obs, tpeRand(seed, k, 21), seen))
 		}
 		if as == nil || seen[assignmentKey(as)] {
-			as = randomAssignments(a.space, seed, k, seen)
+			if a.multivariate {
+				as = randomAssignments(a.space, seed, k, seen)
+			} else {
+				as = tpeRandomAssignments(a.space, seed, k, seen)
+			}
 		}
 		seen[assignmentKey(as)] = true
 		out = append(out, Suggestion{Assignments: as, Labels: withSeed(nil, seed, a.fixed)})
@@ -95,160 +106,229 @@ func (a *tpeSearch) Suggest(history []Trial, n int) ([]Suggestion, error) {
 	return out, nil
 }
 
-// split returns the good and the bad observations, and the weights of the bad ones (older
-// trials weigh less once there are more than 25, as in Optuna).
-func (a *tpeSearch) split(obs []observation) (below, above []observation, wAbove []float64) {
+// tpeWeights is Optuna's default_weights: all ones up to 25 observations, beyond that a linear
+// ramp from 1/n to 1 over the oldest n-25 (in the order given, oldest first) and ones for the
+// 25 most recent.
+func tpeWeights(n int) []float64 {
+	w := make([]float64, n)
+	ramp := n - 25
+	for i := range w {
+		switch {
+		case i >= ramp:
+			w[i] = 1
+		case ramp == 1:
+			w[i] = 1.0 / float64(n) // numpy's linspace with one point gives the start
+		default:
+			w[i] = 1.0/float64(n) + (1-1.0/float64(n))*float64(i)/float64(ramp-1)
+		}
+	}
+	return w
+}
+
+// split returns the good and the bad observations as Optuna splits them: the best
+// min(ceil(gamma·n), 25) by loss (ties: the older first) are good; both groups keep the trials'
+// chronological order, which the weight ramp of the bad group depends on.
+func (a *tpeSearch) split(obs []observation) (below, above []observation) {
 	sorted := append([]observation(nil), obs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].loss < sorted[j].loss })
 	nBelow := min(int(math.Ceil(a.gamma*float64(len(obs)))), 25)
-	nBelow = max(1, min(nBelow, len(obs)-1))
-	below, above = sorted[:nBelow], sorted[nBelow:]
-	// Order the bad group by age for the ramp.
-	sort.SliceStable(above, func(i, j int) bool { return above[i].index < above[j].index })
-	wAbove = make([]float64, len(above))
-	m := len(above)
-	for i := range wAbove {
-		if m <= 25 || i >= m-25 {
-			wAbove[i] = 1
-		} else {
-			wAbove[i] = 1.0/float64(m) + (1-1.0/float64(m))*float64(i)/float64(m-25)
-		}
+	nBelow = max(1, min(nBelow, len(obs)))
+	below = append([]observation(nil), sorted[:nBelow]...)
+	above = append([]observation(nil), sorted[nBelow:]...)
+	byAge := func(s []observation) {
+		sort.SliceStable(s, func(i, j int) bool { return s[i].index < s[j].index })
 	}
-	return below, above, wAbove
+	byAge(below)
+	byAge(above)
+	return below, above
 }
 
-// parzen is a mixture over the unit cube: one component per observation plus the prior.
+// parzen is Optuna 3.1's _ParzenEstimator over the unit cube: one component per observation
+// plus the prior (the last component), which is centred in the cube with the whole range as
+// bandwidth. Because a parameter's u is its prior CDF, the prior kernel is over the parameter's
+// own distribution, as in Optuna where log parameters are estimated in log space.
 type parzen struct {
 	space   *space
-	centers [][]float64 // per component, per dimension (categorical: the index)
+	centers [][]float64 // per component, per dimension (categorical: u of the category)
 	sigmas  [][]float64 // per component, per dimension (numeric only)
-	weights []float64   // normalised; the last component is the prior
-	// logZ is each numeric kernel's log normaliser (Gaussian constant and truncation mass).
-	logZ [][]float64
-}
-
-func (pz *parzen) normalise() {
-	pz.logZ = make([][]float64, len(pz.centers))
-	for i := range pz.centers {
-		pz.logZ[i] = make([]float64, len(pz.space.params))
-		for j := range pz.space.params {
-			mu, s := pz.centers[i][j], pz.sigmas[i][j]
-			mass := phi((1-mu)/s) - phi((0-mu)/s)
-			pz.logZ[i][j] = math.Log(s*math.Sqrt(2*math.Pi)) + math.Log(math.Max(mass, 1e-300))
-		}
-	}
+	logW    []float64   // log of the normalised mixture weights
+	weights []float64
+	// cat is, for categorical dimensions, each component's probability of every category
+	// (nil for the other dimensions).
+	cat [][][]float64 // [dim][component][category]
+	// logMass is each numeric kernel's log Gaussian mass inside [0,1] (the truncation).
+	logMass [][]float64
 }
 
 func isCategorical(p *param) bool { return p.ptype == experiment.ParameterTypeCategorical }
 
-// newParzen builds the estimator. Univariate bandwidths follow Optuna: the larger gap to a
-// neighbouring centre, clipped to [1/min(100, n+1), 1]. Multivariate bandwidths follow
-// Optuna's multivariate rule 0.2·n^(-1/(d+4)), clipped the same way.
-func newParzen(sp *space, obs []observation, w []float64, priorWeight float64, multivariate bool) *parzen {
+// levelBounds is the u interval of the level (step or list entry) that u falls in, for the
+// parameters whose values are discrete but ordered: ints, stepped doubles and discrete lists.
+// Optuna scores such values by the kernel's mass over [x-step/2, x+step/2] rather than its
+// density; the u interval is the same interval through the prior's CDF.
+func levelBounds(p *param, u float64) (lo, hi float64, ok bool) {
+	switch {
+	case isCategorical(p):
+		return 0, 0, false
+	case p.kind == kindList:
+		k := float64(len(p.list))
+		i := p.value(u)
+		return i / k, (i + 1) / k, true
+	case p.step > 0:
+		v := p.value(u)
+		return p.cdf(v - p.step/2), p.cdf(v + p.step/2), true
+	}
+	return 0, 0, false
+}
+
+// snap moves u to the centre of its level for discrete parameters (Optuna rounds its samples
+// to the step before scoring them), and leaves continuous ones alone.
+func snap(p *param, u float64) float64 {
+	if isCategorical(p) || p.kind == kindList || p.step > 0 {
+		return p.unit(p.value(u))
+	}
+	return u
+}
+
+// newParzen builds the estimator from observations in chronological order, each weighted by
+// Optuna's default_weights, plus the prior with priorWeight. Bandwidths follow Optuna 3.1's
+// defaults (consider_magic_clip, no consider_endpoints): univariate, the larger gap to a
+// neighbouring centre among the sorted centres including the prior's 0.5 and the ends of the
+// range, except that the first and last centres take the gap to their only neighbouring
+// centre; multivariate, Scott's rule 0.2·n^(-1/(d+4)). Both are clipped to
+// [1/min(100, n+2), 1]; the prior's bandwidth is the whole range.
+func newParzen(sp *space, obs []observation, priorWeight float64, multivariate bool) *parzen {
 	n, d := len(obs), len(sp.params)
 	pz := &parzen{space: sp}
-	total := priorWeight
+	w := append(tpeWeights(n), priorWeight)
+	total := 0.0
 	for _, v := range w {
 		total += v
 	}
+	for i := range w {
+		pz.weights = append(pz.weights, w[i]/total)
+		pz.logW = append(pz.logW, math.Log(w[i]/total))
+	}
 	for i := range obs {
 		pz.centers = append(pz.centers, obs[i].u)
-		pz.weights = append(pz.weights, w[i]/total)
 	}
 	prior := make([]float64, d)
 	for j := range prior {
 		prior[j] = 0.5
 	}
 	pz.centers = append(pz.centers, prior)
-	pz.weights = append(pz.weights, priorWeight/total)
-	minSigma := 1.0 / math.Min(100, float64(n+1))
 	pz.sigmas = make([][]float64, n+1)
 	for i := range pz.sigmas {
 		pz.sigmas[i] = make([]float64, d)
 	}
+	pz.cat = make([][][]float64, d)
+	minSigma := 1.0 / math.Min(100, float64(n+2))
+	clip := func(s float64) float64 { return math.Min(math.Max(s, minSigma), 1) }
 	for j := 0; j < d; j++ {
 		for i := range pz.sigmas {
 			pz.sigmas[i][j] = 1 // the prior's bandwidth: the whole range
 		}
-		if isCategorical(&sp.params[j]) {
+		p := &sp.params[j]
+		if isCategorical(p) {
+			// Optuna's smoothing: every category gets priorWeight/(n+1) on top of the
+			// observed one's 1, normalised per component; the prior's row is uniform.
+			k := len(p.list)
+			v := priorWeight / float64(n+1)
+			pz.cat[j] = make([][]float64, n+1)
+			for i := 0; i <= n; i++ {
+				row := make([]float64, k)
+				sum := 0.0
+				for c := range row {
+					row[c] = v
+					if i < n && c == int(p.value(pz.centers[i][j])) {
+						row[c]++
+					}
+					sum += row[c]
+				}
+				for c := range row {
+					row[c] /= sum
+				}
+				pz.cat[j][i] = row
+			}
 			continue
 		}
 		if multivariate {
-			s := 0.2 * math.Pow(float64(max(n, 1)), -1.0/float64(d+4))
-			s = math.Min(math.Max(s, minSigma), 1)
+			s := clip(0.2 * math.Pow(float64(max(n, 1)), -1.0/float64(d+4)))
 			for i := 0; i < n; i++ {
 				pz.sigmas[i][j] = s
 			}
 			continue
 		}
-		// Univariate: neighbour gaps among the sorted centres including the prior's 0.5.
 		idx := make([]int, n+1)
 		for i := range idx {
 			idx[i] = i
 		}
 		sort.SliceStable(idx, func(x, y int) bool { return pz.centers[idx[x]][j] < pz.centers[idx[y]][j] })
+		// Sorted centres with the ends of the range around them.
+		m := make([]float64, n+3)
+		m[0], m[n+2] = 0, 1
 		for r, i := range idx {
-			if i == n {
-				continue
+			m[r+1] = pz.centers[i][j]
+		}
+		for r, i := range idx {
+			s := math.Max(m[r+1]-m[r], m[r+2]-m[r+1])
+			if n+3 >= 4 { // no consider_endpoints
+				if r == 0 {
+					s = m[2] - m[1]
+				} else if r == n {
+					s = m[n+1] - m[n]
+				}
 			}
-			left := pz.centers[i][j] - 0
-			if r > 0 {
-				left = pz.centers[i][j] - pz.centers[idx[r-1]][j]
+			if i < n {
+				pz.sigmas[i][j] = clip(s)
 			}
-			right := 1 - pz.centers[i][j]
-			if r < n {
-				right = pz.centers[idx[r+1]][j] - pz.centers[i][j]
-			}
-			pz.sigmas[i][j] = math.Min(math.Max(math.Max(left, right), minSigma), 1)
 		}
 	}
-	pz.normalise()
+	pz.logMass = make([][]float64, n+1)
+	for i := range pz.logMass {
+		pz.logMass[i] = make([]float64, d)
+		for j := range sp.params {
+			mu, s := pz.centers[i][j], pz.sigmas[i][j]
+			pz.logMass[i][j] = logGaussMass(-mu/s, (1-mu)/s)
+		}
+	}
 	return pz
 }
 
-// catKernel is the probability a component centred on category c gives to category x.
-func catKernel(k int, c, x float64, isPrior bool) float64 {
-	if isPrior || k == 1 {
-		return 1 / float64(k)
+// logKernel is component i's log-density (log-probability for discrete parameters) in
+// dimension j at u. For continuous parameters it is Optuna 3.1's _truncnorm.logpdf, which
+// leaves out the -log(sigma) of the Gaussian density: wide kernels are not penalised against
+// narrow ones. That is what the reference sampler does, and it searches better for it (with the
+// term, our TPE trailed Optuna's by a factor of two on Hartmann6).
+func (pz *parzen) logKernel(i, j int, u float64) float64 {
+	p := &pz.space.params[j]
+	if isCategorical(p) {
+		return math.Log(pz.cat[j][i][int(p.value(u))])
 	}
-	if int(c*float64(k)) == int(x*float64(k)) || math.Abs(c-x) < 1e-12 {
-		return 0.5 + 0.5/float64(k)
+	mu, s := pz.centers[i][j], pz.sigmas[i][j]
+	if lo, hi, ok := levelBounds(p, u); ok {
+		return logGaussMass((lo-mu)/s, (hi-mu)/s) - pz.logMass[i][j]
 	}
-	return 0.5 / float64(k)
+	z := (u - mu) / s
+	return -0.5*z*z - 0.5*math.Log(2*math.Pi) - pz.logMass[i][j]
 }
 
-// logDensityDim is the univariate log-density of dimension j at x.
-func (pz *parzen) logDensityDim(j int, x float64) float64 {
-	p := &pz.space.params[j]
-	prior := len(pz.centers) - 1
+// logDensityDim is the univariate log-density of dimension j at u.
+func (pz *parzen) logDensityDim(j int, u float64) float64 {
 	acc := math.Inf(-1)
 	for i := range pz.centers {
-		var l float64
-		if isCategorical(p) {
-			l = math.Log(catKernel(len(p.list), pz.centers[i][j], x, i == prior))
-		} else {
-			z := (x - pz.centers[i][j]) / pz.sigmas[i][j]
-			l = -0.5*z*z - pz.logZ[i][j]
-		}
-		acc = logAddExp(acc, math.Log(pz.weights[i])+l)
+		acc = logAddExp(acc, pz.logW[i]+pz.logKernel(i, j, u))
 	}
 	return acc
 }
 
 // logDensity is the joint log-density with product kernels.
 func (pz *parzen) logDensity(x []float64) float64 {
-	prior := len(pz.centers) - 1
 	acc := math.Inf(-1)
 	for i := range pz.centers {
-		l := math.Log(pz.weights[i])
+		l := pz.logW[i]
 		for j := range x {
-			p := &pz.space.params[j]
-			if isCategorical(p) {
-				l += math.Log(catKernel(len(p.list), pz.centers[i][j], x[j], i == prior))
-			} else {
-				z := (x[j] - pz.centers[i][j]) / pz.sigmas[i][j]
-				l += -0.5*z*z - pz.logZ[i][j]
-			}
+			l += pz.logKernel(i, j, x[j])
 		}
 		acc = logAddExp(acc, l)
 	}
@@ -268,6 +348,39 @@ func logAddExp(a, b float64) float64 {
 	return b + math.Log1p(math.Exp(a-b))
 }
 
+// logNdtr is log Φ(x), accurate far into the left tail.
+func logNdtr(x float64) float64 {
+	switch {
+	case x > 6:
+		return math.Log1p(-phi(-x))
+	case x > -20:
+		return math.Log(phi(x))
+	}
+	// Asymptotic series of the Mills ratio.
+	x2 := x * x
+	return -0.5*x2 - math.Log(-x) - 0.5*math.Log(2*math.Pi) + math.Log1p(-1/x2+3/(x2*x2)-15/(x2*x2*x2))
+}
+
+// logGaussMass is log(Φ(b) - Φ(a)) for a <= b, as Optuna's _truncnorm._log_gauss_mass
+// computes it (in the left tail for intervals on one side of 0).
+func logGaussMass(a, b float64) float64 {
+	switch {
+	case b <= 0:
+		return logDiff(logNdtr(b), logNdtr(a))
+	case a > 0:
+		return logDiff(logNdtr(-a), logNdtr(-b))
+	}
+	return math.Log1p(-phi(a) - phi(-b))
+}
+
+// logDiff is log(exp(p) - exp(q)) for p >= q.
+func logDiff(p, q float64) float64 {
+	if math.IsInf(q, -1) {
+		return p
+	}
+	return p + math.Log1p(-math.Exp(q-p))
+}
+
 // pick draws a component index by weight.
 func (pz *parzen) pick(r *rand.Rand) int {
 	u := r.Float64()
@@ -280,32 +393,36 @@ func (pz *parzen) pick(r *rand.Rand) int {
 	return len(pz.weights) - 1
 }
 
-// drawDim draws dimension j from component i.
+// drawDim draws dimension j from component i: a category from the component's smoothed
+// probabilities, or a truncated Gaussian snapped to its level for discrete parameters.
 func (pz *parzen) drawDim(r *rand.Rand, i, j int) float64 {
 	p := &pz.space.params[j]
-	prior := len(pz.centers) - 1
 	if isCategorical(p) {
-		k := len(p.list)
-		if i == prior || r.Float64() >= 0.5 {
-			return (float64(r.IntN(k)) + 0.5) / float64(k)
+		row := pz.cat[j][i]
+		u := r.Float64()
+		c := 0
+		for ; c < len(row)-1; c++ {
+			u -= row[c]
+			if u < 0 {
+				break
+			}
 		}
-		return pz.centers[i][j]
+		return (float64(c) + 0.5) / float64(len(row))
 	}
 	mu, s := pz.centers[i][j], pz.sigmas[i][j]
 	a, b := phi((0-mu)/s), phi((1-mu)/s)
 	u := a + r.Float64()*(b-a)
-	return clamp01(mu + s*phiInv(math.Min(math.Max(u, 1e-12), 1-1e-12)))
+	return snap(p, clamp01(mu+s*phiInv(math.Min(math.Max(u, 1e-12), 1-1e-12))))
 }
 
-// sample returns the best of n_ei_candidates candidates by log l(x) - log g(x).
+// sample returns the best of n_ei_candidates candidates drawn from the good density by
+// log l(x) - log g(x). Suggest uses it for the univariate variant only; the multivariate branch
+// is Optuna's multivariate TPE, kept for when multivariate-tpe moves over (see
+// tpe_multivariate.go).
 func (a *tpeSearch) sample(obs []observation, r *rand.Rand, seen map[string]bool) []float64 {
-	below, above, wAbove := a.split(obs)
-	wBelow := make([]float64, len(below))
-	for i := range wBelow {
-		wBelow[i] = 1
-	}
-	l := newParzen(a.space, below, wBelow, a.priorWeight, a.multivariate)
-	g := newParzen(a.space, above, wAbove, a.priorWeight, a.multivariate)
+	below, above := a.split(obs)
+	l := newParzen(a.space, below, a.priorWeight, a.multivariate)
+	g := newParzen(a.space, above, a.priorWeight, a.multivariate)
 	d := len(a.space.params)
 	if a.multivariate {
 		var best []float64
@@ -317,7 +434,7 @@ func (a *tpeSearch) sample(obs []observation, r *rand.Rand, seen map[string]bool
 				x[j] = l.drawDim(r, i, j)
 			}
 			s := l.logDensity(x) - g.logDensity(x)
-			if s > bestScore && !seen[assignmentKey(a.space.decode(x))] {
+			if (best == nil || s > bestScore) && !seen[assignmentKey(a.space.decode(x))] {
 				best, bestScore = x, s
 			}
 		}
@@ -328,10 +445,39 @@ func (a *tpeSearch) sample(obs []observation, r *rand.Rand, seen map[string]bool
 		bestScore := math.Inf(-1)
 		for c := 0; c < a.nCandidates; c++ {
 			v := l.drawDim(r, l.pick(r), j)
-			if s := l.logDensityDim(j, v) - g.logDensityDim(j, v); s > bestScore {
+			if s := l.logDensityDim(j, v) - g.logDensityDim(j, v); c == 0 || s > bestScore {
 				x[j], bestScore = v, s
 			}
 		}
 	}
 	return x
+}
+
+// tpeRand is the generator of the k-th suggestion's draws: ChaCha8 keyed through splitmix64 by
+// the seed, the stream and k. Not rngFor: its PCG generators share the high half of their state
+// across k, and the TPE's candidates drawn from them were measurably worse than independent
+// ones (Branin, 120 seeds, median regret at trial 100: 0.051 against 0.026 to 0.032 with
+// ChaCha8 keys and 0.029 for Optuna 3.1, while the estimators gave Optuna's densities to 1e-15).
+func tpeRand(seed int64, k int, stream uint64) *rand.Rand {
+	var key [32]byte
+	x := splitmix64(uint64(seed) ^ splitmix64(stream))
+	x = splitmix64(x ^ splitmix64(uint64(k)+0x632be59bd9b4e019))
+	for i := 0; i < 4; i++ {
+		x = splitmix64(x)
+		binary.LittleEndian.PutUint64(key[8*i:], x)
+	}
+	return rand.New(rand.NewChaCha8(key))
+}
+
+// tpeRandomAssignments is a uniform point of the unit cube (the prior) not suggested before:
+// the n_startup_trials before the model and the fallback when the best candidate is a repeat.
+func tpeRandomAssignments(sp *space, seed int64, k int, seen map[string]bool) []experiment.ParameterAssignment {
+	var as []experiment.ParameterAssignment
+	for attempt := 0; attempt < 32; attempt++ {
+		as = sp.decode(uniformPoint(tpeRand(seed, k, uint64(1+attempt)), len(sp.params)))
+		if !seen[assignmentKey(as)] {
+			break
+		}
+	}
+	return as
 }

@@ -1,0 +1,110 @@
+package suggest
+
+import (
+	"math"
+	"testing"
+
+	"github.com/kubectl-katib/plugins/pkg/experiment"
+)
+
+// The reference numbers below come from Optuna 3.1.0 (Debian's python3-optuna) with
+// TPESampler's default estimator parameters (consider_prior, prior_weight 1, magic clip, no
+// endpoints, default_weights):
+//
+//	from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator, _ParzenEstimatorParameters
+//	from optuna.samplers._tpe.sampler import default_weights
+//	P = _ParzenEstimatorParameters(True, 1.0, True, False, default_weights, multivariate)
+//	_ParzenEstimator({"x": np.asarray(obs)}, {"x": dist}, P).log_pdf({"x": np.asarray(xs)})
+func TestParzenMatchesOptuna(t *testing.T) {
+	cases := []struct {
+		name  string
+		param experiment.ParameterSpec
+		obs   []string
+		xs    []string
+		want  []float64
+	}{
+		// IntDistribution(1, 8): values are scored by the kernels' mass over [x-0.5, x+0.5].
+		{"int", integer("x", "1", "8"), []string{"2", "5", "5", "7"}, []string{"1", "3", "5", "8"},
+			[]float64{-2.636966220243437, -2.1285190460040333, -1.7187069138503446, -2.4023768109716177}},
+		// FloatDistribution(-5, 10): truncated Gaussians without the 1/sigma term.
+		{"float", dbl("x", "-5", "10", ""), []string{"-4", "0.5", "3", "9.5"}, []string{"-5", "0", "2.5", "10"},
+			[]float64{-0.861478190147462, -0.6224967173894602, -0.6320174468074139, -0.8964483632449809}},
+		// CategoricalDistribution(["a", "b", "c"]): (1+v)/(1+3v) smoothing with v = 1/(n+1).
+		{"categorical", categorical("x", "a", "b", "c"), []string{"a", "c", "c"}, []string{"a", "b", "c"},
+			[]float64{-1.0986122886681096, -1.6582280766035324, -0.7419373447293772}},
+		// FloatDistribution(0, 1, step=0.25).
+		{"stepped", experiment.ParameterSpec{Name: "x", ParameterType: experiment.ParameterTypeDouble,
+			FeasibleSpace: experiment.FeasibleSpace{Min: "0", Max: "1", Step: "0.25"}},
+			[]string{"0.25", "0.25", "1"}, []string{"0", "0.25", "0.5", "1"},
+			[]float64{-1.6637118018553319, -1.2582243384579443, -1.4561841672447402, -1.9997160806645295}},
+	}
+	for _, c := range cases {
+		sp, err := newSpace(testSpec("tpe", nil, c.param))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var obs []observation
+		for i, v := range c.obs {
+			u, ok := sp.encode([]experiment.ParameterAssignment{{Name: "x", Value: v}})
+			if !ok {
+				t.Fatalf("%s: cannot encode %s", c.name, v)
+			}
+			obs = append(obs, observation{index: i, u: u})
+		}
+		pz := newParzen(sp, obs, 1, false)
+		for k, x := range c.xs {
+			u, _ := sp.encode([]experiment.ParameterAssignment{{Name: "x", Value: x}})
+			if got := pz.logDensityDim(0, u[0]); math.Abs(got-c.want[k]) > 1e-9 {
+				t.Errorf("%s: log density at %s = %.15g, Optuna %.15g", c.name, x, got, c.want[k])
+			}
+		}
+	}
+}
+
+// The multivariate estimator's joint log-density (Scott's rule bandwidths, product kernels) on
+// FloatDistribution(0, 1), IntDistribution(1, 8) and CategoricalDistribution(["a", "b", "c"]),
+// from Optuna 3.1.0 as above with multivariate=True.
+func TestMultivariateParzenMatchesOptuna(t *testing.T) {
+	sp, err := newSpace(testSpec("multivariate-tpe", nil, dbl("a", "0", "1", ""), integer("n", "1", "8"), categorical("c", "a", "b", "c")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := func(a, n, c string) []float64 {
+		u, ok := sp.encode([]experiment.ParameterAssignment{{Name: "a", Value: a}, {Name: "n", Value: n}, {Name: "c", Value: c}})
+		if !ok {
+			t.Fatalf("cannot encode %s %s %s", a, n, c)
+		}
+		return u
+	}
+	obs := []observation{{index: 0, u: enc("0.1", "2", "a")}, {index: 1, u: enc("0.6", "5", "c")}, {index: 2, u: enc("0.9", "8", "c")}}
+	pz := newParzen(sp, obs, 1, true)
+	for _, c := range []struct {
+		x    []float64
+		want float64
+	}{{enc("0.2", "2", "a"), -3.2862896721934227}, {enc("0.9", "7", "b"), -4.062296057557191}} {
+		if got := pz.logDensity(c.x); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("log density at %v = %.15g, Optuna %.15g", c.x, got, c.want)
+		}
+	}
+}
+
+// Optuna's default_weights: a ramp from 1/n to 1 over the oldest n-25 trials.
+func TestTPEWeightsMatchOptuna(t *testing.T) {
+	w := tpeWeights(30)
+	want := []float64{0.03333333333333333, 0.275, 0.5166666666666667, 0.7583333333333333, 1}
+	for i, v := range want {
+		if math.Abs(w[i]-v) > 1e-12 {
+			t.Fatalf("weights(30)[%d] = %v, want %v (all %v)", i, w[i], v, w)
+		}
+	}
+	for _, n := range []int{0, 1, 24, 25} {
+		for _, v := range tpeWeights(n) {
+			if v != 1 {
+				t.Fatalf("weights(%d) = %v, want all ones", n, tpeWeights(n))
+			}
+		}
+	}
+	if w := tpeWeights(26); w[0] != 1.0/26 || w[1] != 1 {
+		t.Fatalf("weights(26) = %v", w)
+	}
+}
