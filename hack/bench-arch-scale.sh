@@ -44,7 +44,8 @@ for i in $(seq "$runs"); do
 	samples[warm]+=" $(ms kubectl arch explain --cache-dir "$c/b")"
 	samples[cap]+=" $(ms kubectl arch explain nodes --cache-dir "$c/d")"
 done
-rss=$( { /usr/bin/time -f '%M' kubectl-arch explain --cache-dir "$work/rss" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+/usr/bin/time -o "$work/rss.txt" -f '%M' kubectl-arch explain --cache-dir "$work/rss" >/dev/null 2>&1
+rss=$(tail -1 "$work/rss.txt")
 
 read -r base _ <<<"$(stat "${samples[get]}")"
 printf 'cluster: %d nodes, %d Pods; %d runs per row\n\n' "$nodes" "$pods" "$runs"

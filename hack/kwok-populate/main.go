@@ -143,12 +143,14 @@ func node(name string, p pool, zone string, played bool) *corev1.Node {
 		capacity["nvidia.com/gpu"] = *resource.NewQuantity(int64(p.gpus), resource.DecimalSI)
 	}
 	annotations := map[string]string{}
+	kind := "kwok-unplayed" // no workload selects it: nothing would ever run there
 	if played {
 		annotations[kwokAnnotation] = "fake"
+		kind = "kwok"
 	}
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations, Labels: map[string]string{
-			labelScale: "true", "type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+			labelScale: "true", "type": kind, "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 			"node.kubernetes.io/instance-type": p.instanceType, "topology.kubernetes.io/zone": zone, "scale.kubectl-katib.io/pool": p.name,
 		}},
 		Spec: corev1.NodeSpec{Taints: []corev1.Taint{{Key: kwokTaint, Value: "fake", Effect: corev1.TaintEffectNoSchedule}}},
@@ -343,14 +345,16 @@ func waitRunning(ctx context.Context, cs kubernetes.Interface, timeout time.Dura
 	}
 }
 
-// expectedMet says whether the controllers have made every Pod their objects ask for.
+// expectedMet says whether the controllers have made every Pod their objects ask for. Made,
+// not ready: kwok's readiness updates sometimes fail to apply at this rate, which leaves the
+// controllers' ready counts behind the Pods' own state.
 func expectedMet(ctx context.Context, cs kubernetes.Interface) bool {
 	deps, err := cs.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: labelScale})
 	if err != nil {
 		return false
 	}
 	for _, d := range deps.Items {
-		if d.Name != "oversized" && d.Status.ReadyReplicas != ptr.Deref(d.Spec.Replicas, 1) {
+		if d.Name != "oversized" && d.Status.Replicas != ptr.Deref(d.Spec.Replicas, 1) {
 			return false
 		}
 	}
@@ -359,7 +363,7 @@ func expectedMet(ctx context.Context, cs kubernetes.Interface) bool {
 		return false
 	}
 	for _, s := range sts.Items {
-		if s.Status.ReadyReplicas != ptr.Deref(s.Spec.Replicas, 1) {
+		if s.Status.Replicas != ptr.Deref(s.Spec.Replicas, 1) {
 			return false
 		}
 	}

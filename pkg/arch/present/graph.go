@@ -87,7 +87,22 @@ func Graph(m *arch.Model) *render.Graph {
 	if len(m.CustomResources) > 0 {
 		grp := render.Group{ID: "custom", Label: "Custom resources and operators"}
 		ops := map[string]bool{}
-		for _, cg := range m.CustomResources {
+		for i, cg := range m.CustomResources {
+			if i == maxCRDGroups && len(m.CustomResources) > maxCRDGroups+1 {
+				rest := m.CustomResources[i:]
+				crds, operated := 0, 0
+				for _, r := range rest {
+					for _, c := range r.CRDs {
+						crds++
+						if c.Operator != nil {
+							operated++
+						}
+					}
+				}
+				grp.Nodes = append(grp.Nodes, render.Node{ID: "crd/more", Label: fmt.Sprintf("%d more groups", len(rest)),
+					Lines: []string{fmt.Sprintf("%d CRDs, %d with a known operator", crds, operated), "kubectl arch explain crd"}})
+				break
+			}
 			id := "crd/" + cg.Group
 			var lines []string
 			for _, c := range cg.CRDs {
@@ -385,6 +400,8 @@ func componentLines(c arch.Component, offline bool) []string {
 const (
 	maxPools      = 6
 	maxNamedNodes = 3
+	// maxCRDGroups bounds the custom resources frame the same way; explain crd lists them all.
+	maxCRDGroups = 6
 )
 
 // poolsGroup summarises nodes by pool: how many, how many Ready, which are not.
@@ -426,10 +443,10 @@ func poolsGroup(nodes []arch.Node) render.Group {
 				ready += q.ready
 			}
 			grp.Nodes = append(grp.Nodes, render.Node{ID: "pools/more", Label: fmt.Sprintf("%d more pools", len(order)-i),
-				Lines: []string{fmt.Sprintf("%d nodes, %d Ready", rest, ready)}, Status: readyStatus(fmt.Sprintf("%d/%d", ready, rest))})
+				Lines: []string{fmt.Sprintf("%s, %d Ready", plural(rest, "node"), ready)}, Status: readyStatus(fmt.Sprintf("%d/%d", ready, rest))})
 			break
 		}
-		lines := []string{fmt.Sprintf("%d nodes, %d Ready", p.count, p.ready)}
+		lines := []string{fmt.Sprintf("%s, %d Ready", plural(p.count, "node"), p.ready)}
 		if len(p.notReady) > 0 {
 			named := p.notReady
 			if len(named) > maxNamedNodes {
@@ -607,4 +624,11 @@ func TopicGraph(t *arch.TopicExplanation) *render.Graph {
 	}
 	g.Groups = []render.Group{grp}
 	return g
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

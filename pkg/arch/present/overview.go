@@ -70,10 +70,18 @@ func WriteOverview(w io.Writer, m *arch.Model, st render.Style) error {
 		op := kb.Component("operator")
 		fmt.Fprintf(w, "  %s\n", st.Bold("custom resources and operators"))
 		render.Paragraph(w, st, 4, op.Summary+" "+firstSentences(op.Does, 2))
+		listed, total := 0, 0
 		for _, g := range m.CustomResources {
 			for _, c := range g.CRDs {
-				render.Paragraph(w, st, 4, "- "+crdLine(c, m.Cluster.OperatorsInferred))
+				total++
+				if listed < maxCRDLines {
+					render.Paragraph(w, st, 4, "- "+crdLine(c, m.Cluster.OperatorsInferred))
+					listed++
+				}
 			}
+		}
+		if total > listed {
+			fmt.Fprintf(w, "    ... and %d more; kubectl arch explain crd lists them all.\n", total-listed)
 		}
 	}
 	fmt.Fprintf(w, "\nMore: kubectl arch explain COMPONENT|RESOURCE|CONCEPT (etcd, pods, operator)\n")
@@ -112,6 +120,9 @@ func firstSentences(text string, n int) string {
 	}
 	return strings.TrimSpace(strings.Join(parts[:n], ""))
 }
+
+// maxCRDLines bounds the explanation of custom resources the same way.
+const maxCRDLines = 10
 
 // maxFindingLines bounds the text overview on a cluster with many broken objects; -o json
 // lists every finding.
