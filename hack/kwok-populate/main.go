@@ -410,6 +410,11 @@ func remove(ctx context.Context, cs kubernetes.Interface, dyn dynamic.Interface)
 		if err := cs.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
+		// No kubelet will confirm these Pods' end once kwok stops: remove them at once, one
+		// request per namespace, instead of leaving them to the Pod garbage collector.
+		if err := cs.CoreV1().Pods(ns.Name).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}, metav1.ListOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
 	}
 	for _, del := range []func() error{
 		func() error { return cs.CoreV1().Nodes().DeleteCollection(ctx, metav1.DeleteOptions{}, sel) },
