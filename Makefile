@@ -61,6 +61,18 @@ lint: ## gofmt, go vet and staticcheck
 deps: ## Install the Debian packages the local cluster needs when they are missing (containerd, runc, CNI plugins ...)
 	hack/deps.sh
 
+# The older Kubernetes version the local cluster can also run (pinned in hack/k8s-v1.34).
+KUBE_VERSION_OLD := v1.34.4
+
+.PHONY: test-e2e-old
+test-e2e-old: build ## The arch end-to-end tests and katib smoke tests on Kubernetes $(KUBE_VERSION_OLD); wipes the local cluster's state before and after
+	hack/cluster.sh down --wipe
+	KUBE_VERSION=$(KUBE_VERSION_OLD) hack/cluster.sh up
+	hack/images.sh
+	KUBECONFIG=$(KUBECONFIG_LOCAL) PATH=$(BIN):$(CURDIR)/.cluster/bin:$$PATH \
+		$(GO) test -count=1 -tags e2e -timeout 30m -run 'TestArch|TestRunRandomExperiment|TestFileCollector|TestLeastPrivilege' ./test/e2e/ $(E2E_FLAGS)
+	hack/cluster.sh down --wipe
+
 .PHONY: operator-up operator-down
 operator-up: cluster-up ## Kubeflow's training operator (PyTorchJob) beside the local cluster, built from the Go module proxy on first use
 	hack/operator.sh up

@@ -4,6 +4,7 @@
 # processes of this machine with every file under .cluster/ of the checkout.
 #
 #   hack/cluster.sh up             start (builds the pinned binaries on first use); no-op if up
+#                                  KUBE_VERSION=vX.Y.Z picks another pinned version (hack/k8s-v*)
 #   hack/cluster.sh down [--wipe]  stop exactly what `up` started; --wipe also deletes the state
 #   hack/cluster.sh status         each component's PID, alive or dead, and the node's state
 #
@@ -665,6 +666,16 @@ cmd_up() {
   mkdir -p "$C" "$LOGS" "$PIDS"
   "$ROOT/hack/build-k8s.sh"
   bin_dirs
+  # etcd's data cannot move between Kubernetes versions here (no downgrade path): a state
+  # made by another version has to be wiped first.
+  local version made
+  version="$(basename "$K8S_BIN")"
+  version="${version#k8s-}"
+  made="$(cat "$C/kube-version" 2>/dev/null || true)"
+  if [ -n "$made" ] && [ "$made" != "$version" ] && [ -n "$(ls -A "$C/etcd" 2>/dev/null)" ]; then
+    die "the cluster state in $C was made by Kubernetes $made; to run $version, stop and wipe it first (make cluster-wipe)"
+  fi
+  echo "$version" >"$C/kube-version"
   mkdir -p "$C/bin"
   ln -sfn "$K8S_BIN/kubectl" "$C/bin/kubectl"
 
