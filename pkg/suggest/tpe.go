@@ -80,25 +80,18 @@ func (a *tpeSearch) Suggest(history []Trial, n int) ([]Suggestion, error) {
 		seen[assignmentKey(t.Assignments)] = true
 	}
 	obs := a.space.observations(history, a.sgn)
+	stage := tpeStages(history)
 	var out []Suggestion
 	for i := 0; i < n; i++ {
 		k := len(history) + i
 		var as []experiment.ParameterAssignment
-		switch {
-		case len(obs) < max(a.nStartup, 2):
-		case a.multivariate:
-			if x := a.sampleMV(obs, rngFor(seed, k, 21), seen); x != nil {
+		if len(obs) >= max(a.nStartup, 2) {
+			if x := a.sample(obs, stage, tpeRand(seed, k, 21), seen); x != nil {
 				as = a.space.decode(x)
 			}
-		default:
-			as = a.space.decode(a.sample(obs, tpeRand(seed, k, 21), seen))
 		}
 		if as == nil || seen[assignmentKey(as)] {
-			if a.multivariate {
-				as = randomAssignments(a.space, seed, k, seen)
-			} else {
-				as = tpeRandomAssignments(a.space, seed, k, seen)
-			}
+			as = tpeRandomAssignments(a.space, seed, k, seen)
 		}
 		seen[assignmentKey(as)] = true
 		out = append(out, Suggestion{Assignments: as, Labels: withSeed(nil, seed, a.fixed)})
@@ -126,11 +119,24 @@ func tpeWeights(n int) []float64 {
 }
 
 // split returns the good and the bad observations as Optuna splits them: the best
-// min(ceil(gamma·n), 25) by loss (ties: the older first) are good; both groups keep the trials'
-// chronological order, which the weight ramp of the bad group depends on.
-func (a *tpeSearch) split(obs []observation) (below, above []observation) {
+// min(ceil(gamma·n), 25) by (stage, loss) (ties: the older first) are good; both groups keep the
+// trials' chronological order, which the weight ramp of the bad group depends on. stage is
+// Optuna's rank of a trial's kind (see tpeStages); nil ranks every observation alike.
+func (a *tpeSearch) split(obs []observation, stage map[int]float64) (below, above []observation) {
 	sorted := append([]observation(nil), obs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].loss < sorted[j].loss })
+	rank := func(o observation) float64 {
+		if v, ok := stage[o.index]; ok {
+			return v
+		}
+		return math.Inf(-1)
+	}
+	sort.SliceStable(sorted, func(i, j int) bool {
+		si, sj := rank(sorted[i]), rank(sorted[j])
+		if si != sj {
+			return si < sj
+		}
+		return sorted[i].loss < sorted[j].loss
+	})
 	nBelow := min(int(math.Ceil(a.gamma*float64(len(obs)))), 25)
 	nBelow = max(1, min(nBelow, len(obs)))
 	below = append([]observation(nil), sorted[:nBelow]...)
@@ -141,6 +147,29 @@ func (a *tpeSearch) split(obs []observation) (below, above []observation) {
 	byAge(below)
 	byAge(above)
 	return below, above
+}
+
+// tpeStages ranks early-stopped trials as Optuna ranks pruned ones, by history index: a
+// trial stopped after s reports has stage -s, one stopped before any report stage 1, and the
+// finished trials (absent from the map) rank as -inf, before every stopped one. So a stopped
+// trial's objective, taken before the trial's end, is compared only with those of other trials
+// stopped at the same report, and the later the stop the better the rank; stopped trials are
+// good only when there are too few finished ones to fill the good group.
+func tpeStages(history []Trial) map[int]float64 {
+	var stage map[int]float64
+	for i, t := range history {
+		if t.State != StateEarlyStopped {
+			continue
+		}
+		if stage == nil {
+			stage = map[int]float64{}
+		}
+		stage[i] = 1
+		if len(t.Reports) > 0 {
+			stage[i] = -float64(len(t.Reports))
+		}
+	}
+	return stage
 }
 
 // parzen is Optuna 3.1's _ParzenEstimator over the unit cube: one component per observation
@@ -416,11 +445,11 @@ func (pz *parzen) drawDim(r *rand.Rand, i, j int) float64 {
 }
 
 // sample returns the best of n_ei_candidates candidates drawn from the good density by
-// log l(x) - log g(x). Suggest uses it for the univariate variant only; the multivariate branch
-// is Optuna's multivariate TPE, kept for when multivariate-tpe moves over (see
-// tpe_multivariate.go).
-func (a *tpeSearch) sample(obs []observation, r *rand.Rand, seen map[string]bool) []float64 {
-	below, above := a.split(obs)
+// log l(x) - log g(x): per parameter for the univariate variant, jointly (one component per
+// candidate, every dimension drawn from it) for the multivariate one, as Optuna 3.1 does. The
+// multivariate variant skips candidates suggested before and returns nil when all were.
+func (a *tpeSearch) sample(obs []observation, stage map[int]float64, r *rand.Rand, seen map[string]bool) []float64 {
+	below, above := a.split(obs, stage)
 	l := newParzen(a.space, below, a.priorWeight, a.multivariate)
 	g := newParzen(a.space, above, a.priorWeight, a.multivariate)
 	d := len(a.space.params)

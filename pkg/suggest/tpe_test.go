@@ -108,3 +108,52 @@ func TestTPEWeightsMatchOptuna(t *testing.T) {
 		t.Fatalf("weights(26) = %v", w)
 	}
 }
+
+// Early-stopped trials rank after every finished one, the later stopped first, as Optuna ranks
+// pruned trials by (-step, value) after complete ones: with 30 observations the good group has
+// 3, so the finished trial with loss 5 is good and the stopped ones with losses 0 and 1 are not
+// until there are too few finished trials.
+func TestTPESplitRanksEarlyStoppedLast(t *testing.T) {
+	a := &tpeSearch{gamma: 0.1}
+	var history []Trial
+	var obs []observation
+	for i := 0; i < 30; i++ {
+		loss := float64(10 + i)
+		tr := Trial{State: StateSucceeded}
+		switch i {
+		case 3:
+			loss = 0
+			tr = Trial{State: StateEarlyStopped, Reports: []float64{3, 2, 0}}
+		case 4:
+			loss = 1
+			tr = Trial{State: StateEarlyStopped, Reports: []float64{4, 3, 2, 1, 1}}
+		case 5, 6:
+			loss = float64(i)
+		}
+		history = append(history, tr)
+		obs = append(obs, observation{index: i, loss: loss})
+	}
+	indices := func(s []observation) []int {
+		var out []int
+		for _, o := range s {
+			out = append(out, o.index)
+		}
+		return out
+	}
+	below, _ := a.split(obs, tpeStages(history))
+	if got := indices(below); len(got) != 3 || got[0] != 0 || got[1] != 5 || got[2] != 6 {
+		t.Fatalf("good group %v, want [0 5 6]", got)
+	}
+	// Without the stages the stopped trials' losses win.
+	below, _ = a.split(obs, nil)
+	if got := indices(below); len(got) != 3 || got[0] != 3 || got[1] != 4 || got[2] != 5 {
+		t.Fatalf("good group without stages %v, want [3 4 5]", got)
+	}
+	// Two finished trials only: the third good one is the stopped trial with more reports.
+	few := []observation{obs[3], obs[4], obs[5], obs[6]}
+	a.gamma = 0.75
+	below, _ = a.split(few, tpeStages(history))
+	if got := indices(below); len(got) != 3 || got[0] != 4 || got[1] != 5 || got[2] != 6 {
+		t.Fatalf("good group of few %v, want [4 5 6]", got)
+	}
+}
