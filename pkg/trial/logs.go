@@ -1,5 +1,6 @@
 // Package trial turns an experiment's trial template into a workload for one set of
-// hyperparameters, creates it, watches it and collects its metrics from the log.
+// hyperparameters (of any kind the cluster serves), watches the workload and its Pods, and
+// delivers the primary Pod's log line by line; package metrics reads the metrics from them.
 //
 // # Following a trial's log
 //
