@@ -88,7 +88,14 @@ func TestForwardsAndCounts(t *testing.T) {
 	if got, err := roundTrip(c, "hello"); err != nil || got != "hello\n" {
 		t.Fatalf("got %q, %v", got, err)
 	}
-	if s := p.stats(); s != "stats: connections=1 to_target=6 from_target=6" {
+	// The bytes are counted once the write that delivered them returns, which can be just
+	// after the client has read them.
+	const want = "stats: connections=1 to_target=6 from_target=6"
+	deadline := time.Now().Add(2 * time.Second)
+	for p.stats() != want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if s := p.stats(); s != want {
 		t.Fatalf("%s", s)
 	}
 }
