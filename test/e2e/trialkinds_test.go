@@ -77,7 +77,10 @@ func writeFile(t *testing.T, content string) string {
 // namespace until the test ends.
 func startTrainerController(t *testing.T, ns string) {
 	t.Helper()
-	kubectl(t, "apply", "--server-side", "-f", filepath.Join(repoRoot(), "test/e2e/fixture/trainer-crd.yaml"))
+	crd := filepath.Join(repoRoot(), "test/e2e/fixture/trainer-crd.yaml")
+	kubectl(t, "apply", "--server-side", "-f", crd)
+	// The kind exists only for this test; the cluster is left as it was found.
+	t.Cleanup(func() { runKubectlEnv(nil, "delete", "-f", crd, "--ignore-not-found", "--wait=false") })
 	kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "crd/trainers.fixture.kubectl-katib.io")
 	bin := filepath.Join(t.TempDir(), "trainer-controller")
 	build := exec.Command("go", "build", "-o", bin, "./test/e2e/fixture/trainer-controller")
