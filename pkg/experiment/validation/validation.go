@@ -625,14 +625,7 @@ func validateOtherKind(t *experiment.TrialTemplate) field.ErrorList {
 	if len(templates) == 0 {
 		return errs
 	}
-	names := experiment.ContainerNames(spec)
-	pc := trialTemplatePath.Child("primaryContainerName")
-	switch {
-	case t.PrimaryContainerName == "":
-		errs = append(errs, field.Required(pc, fmt.Sprintf("name the container whose log carries the metrics: one of %s", strings.Join(names, ", "))))
-	case !slices.Contains(names, t.PrimaryContainerName):
-		errs = append(errs, field.Invalid(pc, t.PrimaryContainerName, fmt.Sprintf("is not a container of the trial template's Pod templates; use one of %s", strings.Join(names, ", "))))
-	}
+	errs = append(errs, validatePrimaryContainer(t.PrimaryContainerName, experiment.ContainerNames(spec), "the trial template's Pod templates")...)
 	for k, v := range t.PrimaryPodLabels {
 		for _, msg := range utilvalidation.IsQualifiedName(k) {
 			errs = append(errs, field.Invalid(trialTemplatePath.Child("primaryPodLabels").Key(k), k, msg))
@@ -682,14 +675,20 @@ func validateWorkload(t *experiment.TrialTemplate, typed any) field.ErrorList {
 	for _, c := range podSpec.Containers {
 		names = append(names, c.Name)
 	}
+	return append(errs, validatePrimaryContainer(t.PrimaryContainerName, names, "the trial template")...)
+}
+
+// validatePrimaryContainer checks primaryContainerName against the containers of the
+// template (where names them for the message).
+func validatePrimaryContainer(primary string, names []string, where string) field.ErrorList {
 	pc := trialTemplatePath.Child("primaryContainerName")
 	switch {
-	case t.PrimaryContainerName == "":
-		errs = append(errs, field.Required(pc, fmt.Sprintf("name the container whose log carries the metrics: one of %s", strings.Join(names, ", "))))
-	case !slices.Contains(names, t.PrimaryContainerName):
-		errs = append(errs, field.Invalid(pc, t.PrimaryContainerName, fmt.Sprintf("is not a container of the trial template; use one of %s", strings.Join(names, ", "))))
+	case primary == "":
+		return field.ErrorList{field.Required(pc, fmt.Sprintf("name the container whose log carries the metrics: one of %s", strings.Join(names, ", ")))}
+	case !slices.Contains(names, primary):
+		return field.ErrorList{field.Invalid(pc, primary, fmt.Sprintf("is not a container of %s; use one of %s", where, strings.Join(names, ", ")))}
 	}
-	return errs
+	return nil
 }
 
 // Collector kinds Katib has and why each cannot run client-side.
