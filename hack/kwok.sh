@@ -13,38 +13,12 @@ set -euo pipefail
 set +m
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-C="$ROOT/.cluster"
-LOGS="$C/logs"
-PIDS="$C/pids"
 NAME=kwok
-GO="${GO:-go}"
-command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go
-
-log() { printf '%s kwok: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'kwok: error: %s\n' "$*" >&2; exit 1; }
-
-version() { (cd "$ROOT/hack/kwok" && "$GO" list -m -f '{{.Version}}' sigs.k8s.io/kwok); }
-module_dir() { (cd "$ROOT/hack/kwok" && "$GO" list -m -f '{{.Dir}}' sigs.k8s.io/kwok); }
-binary() { echo "$ROOT/.cache/bin/$NAME-$(version)/$NAME"; }
-
-build() {
-  local bin
-  bin="$(binary)"
-  [ -x "$bin" ] && return 0
-  log "building $NAME $(version) (first build takes a few minutes)"
-  mkdir -p "$(dirname "$bin")"
-  (cd "$ROOT/hack/kwok" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" -o "$bin.tmp" sigs.k8s.io/kwok/cmd/kwok)
-  mv "$bin.tmp" "$bin"
-}
-
-pid_of() {
-  local f="$PIDS/$NAME.pid" pid
-  [ -f "$f" ] || return 1
-  pid="$(cat "$f")"
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-  [ "$(readlink "/proc/$pid/exe" 2>/dev/null || true)" = "$(binary)" ] || return 1
-  echo "$pid"
-}
+ADDON_MODULE="$ROOT/hack/kwok"
+ADDON_PATH=sigs.k8s.io/kwok
+ADDON_PKG=sigs.k8s.io/kwok/cmd/kwok
+# shellcheck source=hack/lib/addon.sh
+. "$ROOT/hack/lib/addon.sh"
 
 cmd_up() {
   [ -f "$C/admin.kubeconfig" ] || die "the local cluster is not set up; run make cluster-up first"
@@ -79,17 +53,6 @@ cmd_up() {
   sleep 1
   [ -d "/proc/$pid" ] || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
   log "started $NAME (pid $pid, log $LOGS/$NAME.log)"
-}
-
-cmd_down() {
-  local pid i
-  pid="$(pid_of || true)"
-  [ -n "$pid" ] || { rm -f "$PIDS/$NAME.pid"; return 0; }
-  kill "$pid"
-  for i in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
-  [ -d "/proc/$pid" ] && kill -9 "$pid"
-  rm -f "$PIDS/$NAME.pid"
-  log "stopped $NAME (pid $pid)"
 }
 
 case "${1:-}" in

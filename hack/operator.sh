@@ -15,23 +15,18 @@ set -euo pipefail
 set +m
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-C="$ROOT/.cluster"
-LOGS="$C/logs"
-PIDS="$C/pids"
 NAME=training-operator
-GO="${GO:-go}"
-command -v "$GO" >/dev/null || GO=/usr/local/go/bin/go
+ADDON_MODULE="$ROOT/hack/operators"
+ADDON_PATH=github.com/kubeflow/training-operator
+ADDON_PKG=github.com/kubeflow/training-operator/cmd/training-operator.v1
+# shellcheck source=hack/lib/addon.sh
+. "$ROOT/hack/lib/addon.sh"
+
 # The operator's certificate directory is fixed in its code.
 CERT_DIR=/tmp/k8s-webhook-server/serving-certs
 OPERATOR_NS=kubeflow
 SECRET=training-operator-webhook-cert
 PROBE_ADDR="127.0.0.1:${OPERATOR_PROBE_PORT:-18081}"
-
-log() { printf '%s operator: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { printf 'operator: error: %s\n' "$*" >&2; exit 1; }
-
-version() { (cd "$ROOT/hack/operators" && "$GO" list -m -f '{{.Version}}' github.com/kubeflow/training-operator); }
-module_dir() { (cd "$ROOT/hack/operators" && "$GO" list -m -f '{{.Dir}}' github.com/kubeflow/training-operator); }
 
 kubectl_bin() {
   local dirs
@@ -39,28 +34,6 @@ kubectl_bin() {
   echo "${dirs% *}/kubectl"
 }
 kc() { "$(kubectl_bin)" --kubeconfig "$C/admin.kubeconfig" --request-timeout=20s "$@"; }
-
-binary() { echo "$ROOT/.cache/bin/$NAME-$(version)/$NAME"; }
-
-build() {
-  local bin
-  bin="$(binary)"
-  [ -x "$bin" ] && return 0
-  log "building $NAME $(version) (first build takes a few minutes)"
-  mkdir -p "$(dirname "$bin")"
-  (cd "$ROOT/hack/operators" && CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" \
-    -o "$bin.tmp" github.com/kubeflow/training-operator/cmd/training-operator.v1)
-  mv "$bin.tmp" "$bin"
-}
-
-pid_of() {
-  local f="$PIDS/$NAME.pid" pid
-  [ -f "$f" ] || return 1
-  pid="$(cat "$f")"
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-  [ "$(readlink "/proc/$pid/exe" 2>/dev/null || true)" = "$(binary)" ] || return 1
-  echo "$pid"
-}
 
 cmd_up() {
   [ -f "$C/admin.kubeconfig" ] || die "the local cluster is not set up; run make cluster-up first"
@@ -110,17 +83,6 @@ cmd_up() {
     sleep 0.2
   done
   log "$NAME is running its PyTorchJob controller"
-}
-
-cmd_down() {
-  local pid i
-  pid="$(pid_of || true)"
-  [ -n "$pid" ] || { rm -f "$PIDS/$NAME.pid"; return 0; }
-  kill "$pid"
-  for i in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
-  [ -d "/proc/$pid" ] && kill -9 "$pid"
-  rm -f "$PIDS/$NAME.pid"
-  log "stopped $NAME (pid $pid)"
 }
 
 cmd_status() {
