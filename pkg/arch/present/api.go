@@ -1,7 +1,6 @@
 package present
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"sort"
@@ -132,12 +131,8 @@ func WriteAPIResources(w io.Writer, groups []arch.APIGroup, wide bool, st render
 			}
 			t.Append(cells...)
 		}
-		var buf bytes.Buffer
-		if err := t.Render(&buf); err != nil {
+		if err := indented(w, t); err != nil {
 			return err
-		}
-		for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
 	return nil
