@@ -43,7 +43,12 @@ cmd_up() {
     return 0
   fi
   kc apply --server-side -f "$(module_dir)/manifests/base/crds/kubeflow.org_pytorchjobs.yaml" >/dev/null
-  kc wait --for=condition=Established --timeout=60s crd/pytorchjobs.kubeflow.org >/dev/null
+  # kubectl wait fails, rather than waits, on a CRD whose status has no conditions yet.
+  local i=0
+  until [ "$(kc get crd pytorchjobs.kubeflow.org -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ]; do
+    i=$((i + 1)); [ "$i" -lt 300 ] || die "the PyTorchJob CRD was not established within 60s"
+    sleep 0.2
+  done
   kc create namespace "$OPERATOR_NS" --dry-run=client -o yaml | kc apply -f - >/dev/null
   # The operator fills an existing Secret; it does not create one.
   kc -n "$OPERATOR_NS" create secret generic "$SECRET" --dry-run=client -o yaml | kc apply -f - >/dev/null
@@ -61,7 +66,8 @@ cmd_up() {
   local pid=$!
   echo "$pid" >"$PIDS/$NAME.pid"
   log "started $NAME (pid $pid, log $LOGS/$NAME.log)"
-  local i=0 crt=""
+  local crt=""
+  i=0
   until [ -s "$CERT_DIR/tls.crt" ]; do
     # By PID only: for its first moments the process is still setsid, not the operator.
     [ -d "/proc/$pid" ] || { tail -n 20 "$LOGS/$NAME.log" >&2; die "$NAME exited while starting"; }
