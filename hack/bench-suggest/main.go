@@ -171,11 +171,22 @@ type runner struct {
 	fromCache func() bool
 }
 
-func ours(algorithm string, settings ...string) runner {
+// studyLabel names one of our algorithms with its settings in the tables: bayesianoptimization
+// with acq_func gp_hedge is "bayesianoptimization+gp_hedge", others "tpe+weighting=uniform".
+func studyLabel(algorithm string, settings []string) string {
 	name := algorithm
-	if len(settings) == 2 && settings[0] == "acq_func" {
-		name += "+" + settings[1]
+	for i := 0; i+1 < len(settings); i += 2 {
+		if settings[i] == "acq_func" {
+			name += "+" + settings[i+1]
+		} else {
+			name += "+" + settings[i] + "=" + settings[i+1]
+		}
 	}
+	return name
+}
+
+func ours(algorithm string, settings ...string) runner {
+	name := studyLabel(algorithm, settings)
 	return runner{name: name, run: func(p problem, seed, n int) ([]float64, error) {
 		spec := &experiment.ExperimentSpec{
 			Parameters: p.params,
@@ -274,6 +285,9 @@ func runners(only string, peers *optunaPeers, workers int) []runner {
 		ours("sobol"),
 		ours("tpe"),
 		ours("multivariate-tpe"),
+		// Optuna 3.1's TPESampler defaults, to tell our estimator from our defaults.
+		ours("tpe", "weighting", "uniform", "n_ei_candidates", "24"),
+		ours("multivariate-tpe", "weighting", "uniform", "gamma", "0.1"),
 		ours("cmaes"),
 		ours("bayesianoptimization"),
 		ours("bayesianoptimization", "acq_func", "gp_hedge"),

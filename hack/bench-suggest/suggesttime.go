@@ -12,11 +12,13 @@ import (
 	"github.com/kubectl-katib/plugins/pkg/suggest"
 )
 
-// timedAlgorithm is one of our algorithms in the suggestion-time table, with the settings and
-// parameter changes it needs to run n trials on a benchmark problem.
+// timedAlgorithm is one of our algorithms in the suggestion-time table, with its settings (part
+// of its label), the settings and parameter changes it needs to run n trials on a benchmark
+// problem (not part of it).
 type timedAlgorithm struct {
 	name     string
 	settings []string
+	setup    []string
 	// params adapts the problem's parameters to a study of n trials (grid needs steps,
 	// hyperband a resource).
 	params func(ps []experiment.ParameterSpec, n int) []experiment.ParameterSpec
@@ -53,7 +55,7 @@ func timedAlgorithms() []timedAlgorithm {
 		{name: "cmaes", params: same},
 		{name: "bayesianoptimization", params: same},
 		{name: "bayesianoptimization", settings: []string{"acq_func", "gp_hedge"}, params: same},
-		{name: "hyperband", settings: []string{"resource_name", "epochs", "r_l", "729"},
+		{name: "hyperband", setup: []string{"resource_name", "epochs", "r_l", "729"},
 			// r_l 729 with eta 3 gives a first bracket of 729 configurations, so the first
 			// n trials are all asked for while that bracket's first rung fills.
 			params: func(ps []experiment.ParameterSpec, _ int) []experiment.ParameterSpec {
@@ -64,12 +66,7 @@ func timedAlgorithms() []timedAlgorithm {
 	}
 }
 
-func (t timedAlgorithm) label() string {
-	if len(t.settings) == 2 && t.settings[0] == "acq_func" {
-		return t.name + "+" + t.settings[1]
-	}
-	return t.name
-}
+func (t timedAlgorithm) label() string { return studyLabel(t.name, t.settings) }
 
 // askTimes runs one sequential study of n trials and returns the seconds each ask took.
 func askTimes(p problem, a timedAlgorithm, n, seed int) ([]float64, error) {
@@ -77,8 +74,9 @@ func askTimes(p problem, a timedAlgorithm, n, seed int) ([]float64, error) {
 	if a.name != "grid" { // the only one without randomness, and it refuses the setting
 		settings = append(settings, experiment.AlgorithmSetting{Name: "random_state", Value: strconv.Itoa(seed)})
 	}
-	for i := 0; i+1 < len(a.settings); i += 2 {
-		settings = append(settings, experiment.AlgorithmSetting{Name: a.settings[i], Value: a.settings[i+1]})
+	both := append(append([]string(nil), a.settings...), a.setup...)
+	for i := 0; i+1 < len(both); i += 2 {
+		settings = append(settings, experiment.AlgorithmSetting{Name: both[i], Value: both[i+1]})
 	}
 	spec := &experiment.ExperimentSpec{
 		Parameters: a.params(p.params, n),

@@ -11,8 +11,8 @@ import (
 )
 
 func init() {
-	Register("tpe", newTPE(false), validateTPE)
-	Register("multivariate-tpe", newTPE(true), validateTPE)
+	Register("tpe", newTPE(false), validateTPE(false))
+	Register("multivariate-tpe", newTPE(true), validateTPE(true))
 }
 
 // tpeSearch is the tree-structured Parzen estimator (Bergstra et al. 2011) in the style of
@@ -28,6 +28,15 @@ func init() {
 // so is the parameter's own distribution). Candidates drawn from the good density are scored by
 // log l(x) - log g(x). The univariate variant ("tpe") does this per parameter; the
 // multivariate one ("multivariate-tpe") uses joint kernels, which captures interactions.
+//
+// Some defaults differ from Optuna 3.1's TPESampler because they search better on every problem
+// of our benchmark (Branin, Hartmann6 and a mixed space, chosen on 300 seeds and confirmed on
+// 300 others): the good trials are weighted by their improvement over the best bad trial
+// (weighting "ei") instead of alike, so l(x) centres on the best of them; multivariate-tpe,
+// whose joint kernels can use it, then takes the best fifth as good (gamma 0.2) rather than the
+// best tenth; and tpe, which picks each parameter's value on its own, is less greedy with 12
+// candidates per parameter instead of 24. weighting "uniform", gamma 0.1 and n_ei_candidates 24
+// give Optuna 3.1's sampler.
 type tpeSearch struct {
 	space        *space
 	seed         int64
@@ -37,29 +46,37 @@ type tpeSearch struct {
 	nCandidates  int
 	gamma        float64
 	priorWeight  float64
+	eiWeights    bool
 	sgn          float64
 }
 
-func readTPESettings(spec *experiment.ExperimentSpec, path *field.Path) (*settingsReader, *tpeSearch) {
+func readTPESettings(spec *experiment.ExperimentSpec, path *field.Path, multivariate bool) (*settingsReader, *tpeSearch) {
 	r := newAlgorithmSettings(spec, path)
 	a := &tpeSearch{}
+	name, gamma, candidates := "tpe", 0.1, 12
+	if multivariate {
+		name, gamma, candidates = "multivariate-tpe", 0.2, 24
+	}
 	a.seed, a.fixed = r.seed()
 	a.nStartup = r.integer("n_startup_trials", 10, 0)
-	a.nCandidates = r.integer("n_ei_candidates", 24, 1)
-	a.gamma = r.float("gamma", 0.1, 0, 1, true)
+	a.nCandidates = r.integer("n_ei_candidates", candidates, 1)
+	a.gamma = r.float("gamma", gamma, 0, 1, true)
 	a.priorWeight = r.float("prior_weight", 1.0, 0, 1e6, true)
-	r.unknown("tpe")
+	a.eiWeights = r.str("weighting", "ei", "ei", "uniform") == "ei"
+	r.unknown(name)
 	return r, a
 }
 
-func validateTPE(spec *experiment.ExperimentSpec, path *field.Path) field.ErrorList {
-	r, _ := readTPESettings(spec, path)
-	return r.errs
+func validateTPE(multivariate bool) func(*experiment.ExperimentSpec, *field.Path) field.ErrorList {
+	return func(spec *experiment.ExperimentSpec, path *field.Path) field.ErrorList {
+		r, _ := readTPESettings(spec, path, multivariate)
+		return r.errs
+	}
 }
 
 func newTPE(multivariate bool) Factory {
 	return func(spec *experiment.ExperimentSpec) (Algorithm, error) {
-		r, a := readTPESettings(spec, nil)
+		r, a := readTPESettings(spec, nil, multivariate)
 		if err := r.err(); err != nil {
 			return nil, err
 		}
@@ -148,6 +165,46 @@ func (a *tpeSearch) split(obs []observation, stage map[int]float64) (below, abov
 	return below, above
 }
 
+// goodWeights weights the good trials of l(x). With weighting "ei", each is weighted by its
+// improvement over the best bad trial, scaled so that the weights still sum to their number
+// (the prior keeps its share); the worst good trial, at the split, gets almost none. Optuna's
+// uniform weights remain when weighting is "uniform", when there is no bad trial to measure
+// against, when every improvement is 0, and when an early-stopped trial is involved: its
+// objective, taken before the trial's end, is not comparable with finished trials' values.
+func (a *tpeSearch) goodWeights(below, above []observation, stage map[int]float64) []float64 {
+	w := tpeWeights(len(below))
+	if !a.eiWeights {
+		return w
+	}
+	thr := math.Inf(1)
+	for _, o := range above {
+		if _, stopped := stage[o.index]; !stopped {
+			thr = math.Min(thr, o.loss)
+		}
+	}
+	gains := make([]float64, len(below))
+	most := 0.0
+	for i, o := range below {
+		if _, stopped := stage[o.index]; stopped || math.IsInf(thr, 1) {
+			return w
+		}
+		gains[i] = math.Max(thr-o.loss, 0)
+		most = math.Max(most, gains[i])
+	}
+	if most == 0 {
+		return w
+	}
+	sum := 0.0
+	for i := range gains {
+		gains[i] += 1e-12 * most // no weight exactly 0: its log would be -inf
+		sum += gains[i]
+	}
+	for i := range gains {
+		gains[i] *= float64(len(gains)) / sum
+	}
+	return gains
+}
+
 // tpeStages ranks early-stopped trials as Optuna ranks pruned ones, by history index: a
 // trial stopped after s reports has stage -s, one stopped before any report stage 1, and the
 // finished trials (absent from the map) rank as -inf, before every stopped one. So a stopped
@@ -218,17 +275,17 @@ func snap(p *param, u float64) float64 {
 	return u
 }
 
-// newParzen builds the estimator from observations in chronological order, each weighted by
-// Optuna's default_weights, plus the prior with priorWeight. Bandwidths follow Optuna 3.1's
+// newParzen builds the estimator from observations in chronological order with their weights
+// (Optuna's default_weights, or goodWeights), plus the prior with priorWeight. Bandwidths follow Optuna 3.1's
 // defaults (consider_magic_clip, no consider_endpoints): univariate, the larger gap to a
 // neighbouring centre among the sorted centres including the prior's 0.5 and the ends of the
 // range, except that the first and last centres take the gap to their only neighbouring
 // centre; multivariate, Scott's rule 0.2·n^(-1/(d+4)). Both are clipped to
 // [1/min(100, n+2), 1]; the prior's bandwidth is the whole range.
-func newParzen(sp *space, obs []observation, priorWeight float64, multivariate bool) *parzen {
+func newParzen(sp *space, obs []observation, weights []float64, priorWeight float64, multivariate bool) *parzen {
 	n, d := len(obs), len(sp.params)
 	pz := &parzen{space: sp}
-	w := append(tpeWeights(n), priorWeight)
+	w := append(append([]float64(nil), weights...), priorWeight)
 	total := 0.0
 	for _, v := range w {
 		total += v
@@ -449,8 +506,8 @@ func (pz *parzen) drawDim(r *rand.Rand, i, j int) float64 {
 // multivariate variant skips candidates suggested before and returns nil when all were.
 func (a *tpeSearch) sample(obs []observation, stage map[int]float64, r *rand.Rand, seen map[string]bool) []float64 {
 	below, above := a.split(obs, stage)
-	l := newParzen(a.space, below, a.priorWeight, a.multivariate)
-	g := newParzen(a.space, above, a.priorWeight, a.multivariate)
+	l := newParzen(a.space, below, a.goodWeights(below, above, stage), a.priorWeight, a.multivariate)
+	g := newParzen(a.space, above, tpeWeights(len(above)), a.priorWeight, a.multivariate)
 	d := len(a.space.params)
 	if a.multivariate {
 		var best []float64

@@ -2,6 +2,7 @@ package suggest
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/kubectl-katib/plugins/pkg/experiment"
@@ -51,7 +52,7 @@ func TestParzenMatchesOptuna(t *testing.T) {
 			}
 			obs = append(obs, observation{index: i, u: u})
 		}
-		pz := newParzen(sp, obs, 1, false)
+		pz := newParzen(sp, obs, tpeWeights(len(obs)), 1, false)
 		for k, x := range c.xs {
 			u, _ := sp.encode([]experiment.ParameterAssignment{{Name: "x", Value: x}})
 			if got := pz.logDensityDim(0, u[0]); math.Abs(got-c.want[k]) > 1e-9 {
@@ -77,7 +78,7 @@ func TestMultivariateParzenMatchesOptuna(t *testing.T) {
 		return u
 	}
 	obs := []observation{{index: 0, u: enc("0.1", "2", "a")}, {index: 1, u: enc("0.6", "5", "c")}, {index: 2, u: enc("0.9", "8", "c")}}
-	pz := newParzen(sp, obs, 1, true)
+	pz := newParzen(sp, obs, tpeWeights(len(obs)), 1, true)
 	for _, c := range []struct {
 		x    []float64
 		want float64
@@ -155,5 +156,74 @@ func TestTPESplitRanksEarlyStoppedLast(t *testing.T) {
 	below, _ = a.split(few, tpeStages(history))
 	if got := indices(below); len(got) != 3 || got[0] != 4 || got[1] != 5 || got[2] != 6 {
 		t.Fatalf("good group of few %v, want [4 5 6]", got)
+	}
+}
+
+// The good trials' weights on fixed splits: by improvement over the best finished bad trial,
+// summing to their number, and Optuna's ones whenever the improvements cannot be compared.
+func TestTPEGoodWeights(t *testing.T) {
+	obs := func(pairs ...float64) []observation { // index, loss, index, loss, ...
+		var out []observation
+		for i := 0; i+1 < len(pairs); i += 2 {
+			out = append(out, observation{index: int(pairs[i]), loss: pairs[i+1]})
+		}
+		return out
+	}
+	stopped := map[int]float64{7: -2}
+	cases := []struct {
+		name         string
+		uniform      bool
+		below, above []observation
+		stage        map[int]float64
+		want         []float64
+	}{
+		{"improvements 3, 2, 1", false, obs(0, 1, 1, 2, 2, 3), obs(3, 4, 4, 9), nil, []float64{1.5, 1, 0.5}},
+		{"weighting uniform", true, obs(0, 1, 1, 2, 2, 3), obs(3, 4), nil, []float64{1, 1, 1}},
+		{"the worst good trial at the split", false, obs(0, 1, 1, 4), obs(3, 4), nil, []float64{2, 0}},
+		{"a stopped bad trial does not set the bar", false, obs(0, 1, 1, 2), obs(7, 0.5, 3, 3), stopped, []float64{4.0 / 3, 2.0 / 3}},
+		{"a stopped good trial", false, obs(7, 1, 1, 2), obs(3, 3), stopped, []float64{1, 1}},
+		{"no bad trial", false, obs(0, 1, 1, 2), nil, nil, []float64{1, 1}},
+		{"only stopped bad trials", false, obs(0, 1, 1, 2), obs(7, 3), stopped, []float64{1, 1}},
+		{"no improvement at all", false, obs(0, 2, 1, 2), obs(3, 2), nil, []float64{1, 1}},
+	}
+	for _, c := range cases {
+		a := &tpeSearch{eiWeights: !c.uniform}
+		got := a.goodWeights(c.below, c.above, c.stage)
+		if len(got) != len(c.want) {
+			t.Fatalf("%s: weights %v, want %v", c.name, got, c.want)
+		}
+		sum := 0.0
+		for i := range got {
+			sum += got[i]
+			if math.Abs(got[i]-c.want[i]) > 1e-9 || got[i] <= 0 {
+				t.Errorf("%s: weights %v, want %v (every one above 0)", c.name, got, c.want)
+				break
+			}
+		}
+		if math.Abs(sum-float64(len(got))) > 1e-9 {
+			t.Errorf("%s: weights sum to %v, want %d", c.name, sum, len(got))
+		}
+	}
+}
+
+// weighting is a setting of both TPEs, checked with its field path like every other one.
+func TestTPEWeightingSetting(t *testing.T) {
+	for _, name := range []string{"tpe", "multivariate-tpe"} {
+		spec := &experiment.ExperimentSpec{
+			Parameters: []experiment.ParameterSpec{{Name: "x", ParameterType: experiment.ParameterTypeDouble,
+				FeasibleSpace: experiment.FeasibleSpace{Min: "0", Max: "1"}}},
+			Objective: &experiment.ObjectiveSpec{Type: experiment.ObjectiveTypeMaximize, ObjectiveMetricName: "y"},
+			Algorithm: &experiment.AlgorithmSpec{AlgorithmName: name, AlgorithmSettings: []experiment.AlgorithmSetting{
+				{Name: "weighting", Value: "uniform"}}},
+		}
+		if _, err := New(spec); err != nil {
+			t.Fatalf("%s weighting uniform: %v", name, err)
+		}
+		spec.Algorithm.AlgorithmSettings[0].Value = "linear"
+		_, err := New(spec)
+		want := `spec.algorithm.algorithmSettings[0].value: Unsupported value: "linear": supported values: "ei", "uniform"`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s weighting linear: %v, want %s", name, err, want)
+		}
 	}
 }
