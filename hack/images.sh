@@ -68,7 +68,7 @@ done
   --file "$out/bin/echo-metric:/echo-metric:0755" --entrypoint /echo-metric \
   ${import[@]+"${import[@]}"} ${force[@]+"${force[@]}"}
 # The reference is kubectl katib run's --collector-image default (pkg/trial.DefaultCollectorImage).
-"$out/bin/imagebuild" --ref localhost/kubectl-katib/file-collector:v1 --out "$out/file-collector.tar" \
+"$out/bin/imagebuild" --ref localhost/kubectl-katib/file-collector:v2 --out "$out/file-collector.tar" \
   --file "$out/bin/katib-file-collector:/katib-file-collector:0755" --entrypoint /katib-file-collector \
   ${import[@]+"${import[@]}"} ${force[@]+"${force[@]}"}
 

@@ -11,6 +11,12 @@
 //     starting with "accuracy" in files under a directory ending in "test"), one JSON line
 //     {"<metric>": value, "timestamp": wall time in seconds}.
 //
+// Each printed line starts with a key, "@SOURCE:OFFSET ": the file it was read from (its
+// inode, and ".N" after the file was truncated N times) and the offset of the line or event
+// record in it. If the kubelet restarts the collector (a crash, an out-of-memory kill), the new
+// run reads the files from the start and prints them again with the same keys, and the
+// engine skips what it has already read.
+//
 // On SIGTERM (the kubelet stops native sidecars once the training container has exited) it
 // reads what is left of the files, prints it, and exits 0, so the metrics written just before
 // the trainer ended are not lost.

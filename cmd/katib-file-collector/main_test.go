@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,6 +65,37 @@ func waitFor(t *testing.T, what func() bool) {
 	}
 }
 
+// keyOf is the key the collector prints before the lines of path read from offset.
+func keyOf(t *testing.T, path string, gen int, offset int64) string {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fileID(info)
+	if gen > 0 {
+		id += "." + strconv.Itoa(gen)
+	}
+	return "@" + id + ":" + strconv.FormatInt(offset, 10) + " "
+}
+
+// unkeyed removes the keys from the collector's output.
+func unkeyed(t *testing.T, out string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(out, "\n") {
+		if l == "" {
+			continue
+		}
+		i := strings.IndexByte(l, ' ')
+		if !strings.HasPrefix(l, "@") || i < 0 {
+			t.Fatalf("line without a key: %q", l)
+		}
+		b.WriteString(l[i+1:])
+	}
+	return b.String()
+}
+
 func appendTo(t *testing.T, path, text string) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -89,7 +121,7 @@ func TestFollowsLinesAndHoldsBackHalfLines(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if want := "epoch=1 accuracy=0.8123 loss=0.5\n{\"accuracy\": \"0.9\"}\n"; out.String() != want {
+	if want := keyOf(t, path, 0, 0) + "epoch=1 accuracy=0.8123 loss=0.5\n" + keyOf(t, path, 0, 33) + "{\"accuracy\": \"0.9\"}\n"; out.String() != want {
 		t.Fatalf("got %q, want %q", out.String(), want)
 	}
 	if errOut.String() != "" {
@@ -111,7 +143,8 @@ func TestDrainsOnStop(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if want := "epoch=1 accuracy=0.5\nepoch=2 accuracy=0.7\nepoch=3 accuracy=0.9\n"; out.String() != want {
+	if want := keyOf(t, path, 0, 0) + "epoch=1 accuracy=0.5\n" + keyOf(t, path, 0, 21) + "epoch=2 accuracy=0.7\n" +
+		keyOf(t, path, 0, 42) + "epoch=3 accuracy=0.9\n"; out.String() != want {
 		t.Fatalf("got %q, want %q", out.String(), want)
 	}
 }
@@ -126,7 +159,8 @@ func TestRewrittenFileIsReadAgain(t *testing.T) {
 	}
 	waitFor(t, func() bool { return strings.Count(out.String(), "\n") == 3 })
 	stop()
-	if want := "accuracy=0.1\naccuracy=0.2\naccuracy=0.3\n"; out.String() != want {
+	// Rewritten in place: the offsets start again, under a new key.
+	if want := keyOf(t, path, 0, 0) + "accuracy=0.1\n" + keyOf(t, path, 0, 13) + "accuracy=0.2\n" + keyOf(t, path, 1, 0) + "accuracy=0.3\n"; out.String() != want {
 		t.Fatalf("got %q", out.String())
 	}
 }
@@ -160,7 +194,7 @@ func TestEventFiles(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(unkeyed(t, out.String())), "\n")
 	got := map[string]bool{}
 	for _, l := range lines {
 		got[l] = true
@@ -221,7 +255,58 @@ func TestSIGTERM(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v", err)
 	}
-	if out.String() != "{\"accuracy\": \"0.95\"}\n" {
+	if out.String() != keyOf(t, path, 0, 0)+"{\"accuracy\": \"0.95\"}\n" {
 		t.Fatalf("stdout %q", out.String())
+	}
+}
+
+// A collector the kubelet restarts reads its files from the start and prints everything
+// again: with the same keys, which is how the engine knows what it has read before.
+func TestRestartPrintsTheSameKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.log")
+	appendTo(t, path, "accuracy=0.1\naccuracy=0.2\n")
+	first, _, stop := start(t, "--path", path, "--poll", "5ms")
+	waitFor(t, func() bool { return strings.Count(first.String(), "\n") == 2 })
+	stop()
+	appendTo(t, path, "accuracy=0.3\n")
+	second, _, stop := start(t, "--path", path, "--poll", "5ms")
+	waitFor(t, func() bool { return strings.Count(second.String(), "\n") == 3 })
+	stop()
+	if !strings.HasPrefix(second.String(), first.String()) || unkeyed(t, second.String()) != "accuracy=0.1\naccuracy=0.2\naccuracy=0.3\n" {
+		t.Fatalf("first run %q, second %q", first.String(), second.String())
+	}
+
+	dir := t.TempDir()
+	at := time.Unix(1700000000, 0)
+	f, err := os.Create(filepath.Join(dir, tfevents.FileName(at, "host", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := tfevents.NewWriter(f, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := int64(1); step <= 3; step++ {
+		if err := w.WriteScalars(at.Add(time.Duration(step)*time.Second), step, tfevents.Scalar{Tag: "accuracy", Value: 0.5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runOnce := func() string {
+		out, _, stop := start(t, "--mode", "tfevent", "--path", dir, "--metric", "accuracy", "--poll", "1h")
+		stop()
+		return out.String()
+	}
+	a, b := runOnce(), runOnce()
+	if a != b || strings.Count(a, "\n") != 3 {
+		t.Fatalf("event lines differ between runs or are not 3:\n%s\n%s", a, b)
+	}
+	// Three records, three keys: the same value at different offsets stays three reports.
+	keys := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(a), "\n") {
+		keys[l[:strings.IndexByte(l, ' ')]] = true
+	}
+	if len(keys) != 3 {
+		t.Fatalf("keys %v, want 3 different ones", keys)
 	}
 }

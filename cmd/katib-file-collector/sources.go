@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/kubectl-katib/plugins/pkg/metrics/tfevents"
 )
@@ -22,6 +23,30 @@ type fileSource struct {
 	info    os.FileInfo
 	offset  int64
 	partial []byte
+	// start is the offset of the line being read (the partial line's first byte).
+	start int64
+	// truncations counts how often the file was truncated in place; it is part of the
+	// key, since the offsets start again from 0.
+	truncations int
+}
+
+// key is the prefix of every printed line: "@SOURCE:OFFSET ". The engine reading this
+// container's log skips lines at offsets it has delivered before, which a restarted
+// collector prints again (it reads its files from the start).
+func key(out *bufio.Writer, info os.FileInfo, gen int, offset int64) {
+	out.WriteString("@" + fileID(info))
+	if gen > 0 {
+		out.WriteString("." + strconv.Itoa(gen))
+	}
+	out.WriteString(":" + strconv.FormatInt(offset, 10) + " ")
+}
+
+// fileID names a file by its inode, which a replaced file does not share.
+func fileID(info os.FileInfo) string {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return strconv.FormatUint(st.Ino, 10)
+	}
+	return "0"
 }
 
 func (s *fileSource) read(out *bufio.Writer, final bool) error {
@@ -40,7 +65,12 @@ func (s *fileSource) read(out *bufio.Writer, final bool) error {
 	}
 	// A file replaced or truncated is read again from its start, as a new file.
 	if s.info != nil && (!os.SameFile(s.info, info) || info.Size() < s.offset) {
-		s.offset, s.partial = 0, nil
+		if os.SameFile(s.info, info) {
+			s.truncations++
+		} else {
+			s.truncations = 0
+		}
+		s.offset, s.start, s.partial = 0, 0, nil
 	}
 	s.info = info
 	if _, err := f.Seek(s.offset, io.SeekStart); err != nil {
@@ -62,8 +92,10 @@ func (s *fileSource) read(out *bufio.Writer, final bool) error {
 	}
 	if final && len(s.partial) > 0 {
 		// The trainer has exited: an unterminated last line is all it will ever write.
+		key(out, s.info, s.truncations, s.start)
 		out.Write(s.partial)
 		out.WriteByte('\n')
+		s.start += int64(len(s.partial))
 		s.partial = nil
 	}
 	return nil
@@ -79,8 +111,10 @@ func (s *fileSource) emit(out *bufio.Writer, data []byte) {
 			s.partial = append(s.partial, data...)
 			return
 		}
+		key(out, s.info, s.truncations, s.start)
 		out.Write(s.partial)
 		out.Write(data[:i+1])
+		s.start += int64(len(s.partial) + i + 1)
 		s.partial = s.partial[:0]
 		data = data[i+1:]
 	}
@@ -161,15 +195,22 @@ func (s *eventSource) readFile(out *bufio.Writer, path string, ef *eventFile) er
 	if err != nil {
 		return err
 	}
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
 	ef.offset += int64(len(data))
 	ef.buf = append(ef.buf, data...)
 	recs, n, err := tfevents.Split(ef.buf)
+	at := ef.offset - int64(len(ef.buf)) // where ef.buf starts in the file
 	for _, rec := range recs {
+		start := at
+		at += int64(len(rec)) + 16 // length, its checksum, the data, its checksum
 		ev, derr := tfevents.Decode(rec)
 		if derr != nil {
 			continue
 		}
-		s.print(out, path, ev)
+		s.print(out, path, info, start, ev)
 	}
 	ef.buf = append(ef.buf[:0], ef.buf[n:]...)
 	if err != nil {
@@ -184,7 +225,7 @@ func (s *eventSource) readFile(out *bufio.Writer, path string, ef *eventFile) er
 // Katib's rule: a metric "a/b/accuracy" takes tags starting with "accuracy" from files
 // whose directory ends in "a/b"; a metric without a slash takes tags starting with its
 // name from any file. Directories are compared at path boundaries.
-func (s *eventSource) print(out *bufio.Writer, path string, ev tfevents.Event) {
+func (s *eventSource) print(out *bufio.Writer, path string, info os.FileInfo, offset int64, ev tfevents.Event) {
 	dir := filepath.Dir(path)
 	var b strings.Builder
 	for _, m := range s.metrics {
@@ -212,6 +253,7 @@ func (s *eventSource) print(out *bufio.Writer, path string, ev tfevents.Event) {
 	if b.Len() == 0 {
 		return
 	}
+	key(out, info, 0, offset)
 	out.WriteString("{" + b.String() + ", \"timestamp\": " + strconv.FormatFloat(ev.WallTime, 'f', -1, 64) + "}\n")
 }
 

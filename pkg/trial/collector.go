@@ -15,7 +15,7 @@ import (
 
 // DefaultCollectorImage is the file metrics collector image `make images` builds into the
 // local cluster; a release publishes it under a registry of its own.
-const DefaultCollectorImage = "localhost/kubectl-katib/file-collector:v1"
+const DefaultCollectorImage = "localhost/kubectl-katib/file-collector:v2"
 
 // CollectorContainer is the name of the metrics collector sidecar, Katib's own name for it.
 const CollectorContainer = "metrics-logger-and-collector"

@@ -60,6 +60,11 @@
 //     of the last one and why.
 //   - Completed is emitted only after every log stream of the trial's pods has ended by
 //     these rules.
+//   - A collector sidecar that ends while the training container runs is restarted by the
+//     kubelet, so its termination counts only once every regular container has ended. The
+//     restarted collector prints its files again from the start; each of its lines carries
+//     the offset it was read from, and lines at offsets already delivered are skipped. So a
+//     collector crash neither ends the log early nor repeats a metric.
 //
 // The rules assume what the kubelet does: it serves a container's log in the order it was
 // written, with non-decreasing timestamps, and a reopened stream starts with the lines
@@ -75,6 +80,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -116,6 +122,9 @@ type podStream struct {
 	lastTS time.Time
 	n      int
 	lines  int
+	// offsets is, per file the collector sidecar reads, the offset of the last line
+	// delivered (see keyed).
+	offsets map[string]int64
 }
 
 func newPodStream(trial string, pod *corev1.Pod) *podStream {
@@ -295,6 +304,16 @@ func (m *Monitor) readStream(ctx context.Context, s *podStream, rc io.Reader) (r
 			}
 			replay = false
 		}
+		if m.cfg.LogContainer != "" {
+			var repeat bool
+			if text, repeat = s.keyed(text); repeat {
+				// A restarted collector printing again what it printed before: the
+				// line is consumed, as the kubelet's log holds it, but not delivered.
+				s.advance(ts)
+				res.delivered++
+				continue
+			}
+		}
 		if err := m.deliverLine(ctx, s, logLine{at: ts, text: text}); err != nil {
 			return res, err
 		}
@@ -307,14 +326,62 @@ func (m *Monitor) deliverLine(ctx context.Context, s *podStream, l logLine) erro
 	if err := m.deliver(ctx, Event{Trial: s.trial, Type: Line, Line: l.text, At: l.at, Partial: l.partial}); err != nil {
 		return err
 	}
+	s.advance(l.at)
+	return nil
+}
+
+// advance counts a line of the log as read.
+func (s *podStream) advance(at time.Time) {
 	switch {
-	case l.at.Equal(s.lastTS):
+	case at.Equal(s.lastTS):
 		s.n++
-	case l.at.After(s.lastTS):
-		s.lastTS, s.n = l.at, 1
+	case at.After(s.lastTS):
+		s.lastTS, s.n = at, 1
 	}
 	s.lines++
-	return nil
+}
+
+// keyed removes the collector's key from a line of its log and says whether the line was
+// delivered before. The collector prints "@SOURCE:OFFSET " before each line: SOURCE names
+// the file (its inode, and for a metrics file how many times it was truncated), OFFSET is
+// where the line (or event record) starts in it. When the kubelet restarts the collector,
+// the new run reads its files from the start and prints everything again; what the monitor
+// has already delivered is then recognised by its offset, so every line of the files is
+// delivered once. A line without a key (an older collector image) is delivered as it is.
+func (s *podStream) keyed(line string) (text string, repeat bool) {
+	src, off, text, ok := collectorKey(line)
+	if !ok {
+		return line, false
+	}
+	if last, seen := s.offsets[src]; seen && off <= last {
+		return text, true
+	}
+	if s.offsets == nil {
+		s.offsets = map[string]int64{}
+	}
+	s.offsets[src] = off
+	return text, false
+}
+
+// collectorKey splits "@SOURCE:OFFSET text".
+func collectorKey(line string) (src string, off int64, text string, ok bool) {
+	if !strings.HasPrefix(line, "@") {
+		return "", 0, line, false
+	}
+	sp := strings.IndexByte(line, ' ')
+	if sp < 0 {
+		return "", 0, line, false
+	}
+	key := line[1:sp]
+	colon := strings.LastIndexByte(key, ':')
+	if colon <= 0 {
+		return "", 0, line, false
+	}
+	off, err := strconv.ParseInt(key[colon+1:], 10, 64)
+	if err != nil || off < 0 {
+		return "", 0, line, false
+	}
+	return key[:colon], off, line[sp+1:], true
 }
 
 var errForgotten = errors.New("the trial is no longer watched")
@@ -363,8 +430,12 @@ func (m *Monitor) podState(s *podStream) (present, terminated bool) {
 	return true, primaryTerminated(pod, m.logContainer())
 }
 
-// primaryTerminated says whether the container has terminated; it looks at init
-// containers too, where a collector sidecar's status is.
+// primaryTerminated says whether the container has terminated for good; it looks at init
+// containers too, where a collector sidecar's status is. A native sidecar that ended while
+// a regular container still runs is not done: the kubelet restarts it (a crash, an
+// out-of-memory kill), and the log of the next run is the one to read. Taking that pause for
+// the end would prove a log complete that is still being written, and record the metrics of
+// its first part.
 func primaryTerminated(pod *corev1.Pod, container string) bool {
 	for _, cs := range pod.Status.ContainerStatuses {
 		if cs.Name == container || container == "" {
@@ -373,10 +444,37 @@ func primaryTerminated(pod *corev1.Pod, container string) bool {
 	}
 	for _, cs := range pod.Status.InitContainerStatuses {
 		if cs.Name == container {
-			return cs.State.Terminated != nil
+			return cs.State.Terminated != nil && (!restartable(pod, container) || regularContainersEnded(pod))
 		}
 	}
 	return false
+}
+
+// restartable says whether the init container is a native sidecar (restartPolicy Always).
+func restartable(pod *corev1.Pod, container string) bool {
+	for _, c := range pod.Spec.InitContainers {
+		if c.Name == container {
+			return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		}
+	}
+	return false
+}
+
+// regularContainersEnded says whether every regular container has terminated, after which
+// the kubelet restarts no sidecar: it stops them. A finished pod has ended them all too.
+func regularContainersEnded(pod *corev1.Pod) bool {
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return true
+	}
+	if len(pod.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Terminated == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *Monitor) backoff() wait.Backoff {

@@ -2,6 +2,7 @@ package trial
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -57,6 +58,93 @@ func TestSidecarLog(t *testing.T) {
 	for _, c := range calls {
 		if c.opts.Container != CollectorContainer || !c.opts.Follow || !c.opts.Timestamps {
 			t.Errorf("log request %+v, want a followed, timestamped stream of the sidecar", c.opts)
+		}
+	}
+}
+
+// TestSidecarRestart is a collector sidecar the kubelet restarts while the trainer runs
+// (killed, out of memory): its stream ends, its status says Terminated for a moment, and the
+// new run prints the metrics file again from the start. The trial's log must go on past the
+// restart, and each line of the file must be delivered once, without its key.
+func TestSidecarRestart(t *testing.T) {
+	const pod = "t1"
+	always := corev1.ContainerRestartPolicyAlways
+	p := runningPod(pod, pod)
+	p.Spec.InitContainers = []corev1.Container{{Name: CollectorContainer, RestartPolicy: &always}}
+	p.Status.InitContainerStatuses = []corev1.ContainerStatus{
+		{Name: CollectorContainer, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}},
+	}
+	h := newHarnessWith(t, PodKind, clock.RealClock{}, nil, func(c *MonitorConfig) { c.LogContainer = CollectorContainer })
+	h.createPod(p)
+	h.printAll(pod, []fakeLine{
+		{at: at(1, 0), text: "@7:0 epoch=1 accuracy=0.50"},
+		{at: at(2, 0), text: "@7:26 epoch=2 accuracy=0.61"},
+	})
+	h.waitLines(pod, 2)
+
+	setSidecar := func(state corev1.ContainerState, restarts int32) {
+		t.Helper()
+		ctx := context.Background()
+		cur, err := h.client.CoreV1().Pods(testNS).Get(ctx, pod, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Status.InitContainerStatuses[0].State = state
+		cur.Status.InitContainerStatuses[0].RestartCount = restarts
+		if _, err := h.client.CoreV1().Pods(testNS).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The collector is killed: its stream ends, the pod says so, and the next run prints
+	// the file again (the kubelet serves the new run's log, later timestamps).
+	h.logs.exit(pod) // while the collector is down, a read of its log ends at once
+	h.logs.breakStreams(pod, io.EOF)
+	setSidecar(corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error"}}, 0)
+	h.printAll(pod, []fakeLine{
+		{at: at(3, 0), text: "@7:0 epoch=1 accuracy=0.50"},
+		{at: at(3, 0), text: "@7:26 epoch=2 accuracy=0.61"},
+	})
+	select {
+	case ev := <-h.mon.Events():
+		t.Fatalf("event while the sidecar restarts: %+v", ev)
+	case <-time.After(500 * time.Millisecond):
+	}
+	setSidecar(corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}, 1)
+	h.logs.update(pod, func(l *fakeLog) { l.exited = false })
+	h.printAll(pod, []fakeLine{{at: at(4, 0), text: "@7:52 epoch=3 accuracy=0.74"}})
+	h.waitLines(pod, 3)
+
+	// The trainer ends, then the kubelet stops the sidecar.
+	h.succeedPod(pod)
+	h.logs.exit(pod)
+	setSidecar(corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}}, 1)
+	h.waitCompleted(pod)
+	h.check(pod, true, []fakeLine{
+		{at: at(1, 0), text: "epoch=1 accuracy=0.50"},
+		{at: at(2, 0), text: "epoch=2 accuracy=0.61"},
+		{at: at(4, 0), text: "epoch=3 accuracy=0.74"},
+	}, succeeded)
+}
+
+func TestCollectorKey(t *testing.T) {
+	for _, c := range []struct {
+		line, src, text string
+		off             int64
+		ok              bool
+	}{
+		{"@123:0 accuracy=0.5", "123", "accuracy=0.5", 0, true},
+		{"@123.2:4096 {\"accuracy\": 0.5}", "123.2", "{\"accuracy\": 0.5}", 4096, true},
+		{"@123:4096 ", "123", "", 4096, true},
+		{"accuracy=0.5", "", "accuracy=0.5", 0, false},
+		{"@mention me", "", "@mention me", 0, false},
+		{"@123:x accuracy", "", "@123:x accuracy", 0, false},
+		{"@123:-1 accuracy", "", "@123:-1 accuracy", 0, false},
+		{"@:5 accuracy", "", "@:5 accuracy", 0, false},
+		{"@123:5", "", "@123:5", 0, false},
+	} {
+		src, off, text, ok := collectorKey(c.line)
+		if src != c.src || off != c.off || text != c.text || ok != c.ok {
+			t.Errorf("collectorKey(%q) = %q, %d, %q, %v; want %q, %d, %q, %v", c.line, src, off, text, ok, c.src, c.off, c.text, c.ok)
 		}
 	}
 }
