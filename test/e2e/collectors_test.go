@@ -4,11 +4,20 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-katib/plugins/pkg/suggest"
 )
 
 // The File and TensorFlowEvent collectors: Katib's own examples with only the image and
@@ -275,4 +284,80 @@ type containerStatus struct {
 			FinishedAt time.Time
 		}
 	}
+}
+
+// TestFileCollectorSidecarRestart kills the collector sidecar (SIGKILL through containerd, as
+// an out-of-memory kill would) while the trainer runs. The kubelet restarts it and the new run
+// prints the metrics file again from the start; the trial must still record every epoch
+// exactly once, with the values the trainer printed, and not end its log at the kill.
+func TestFileCollectorSidecarRestart(t *testing.T) {
+	sock := filepath.Join(clusterDir(t), "containerd", "containerd.sock")
+	if _, err := os.Stat(sock); err != nil {
+		t.Skipf("the container runtime is not one this checkout's cluster started (%v)", err)
+	}
+	ns := freshNamespace(t, "file-collector-restart")
+	const epochs = 30
+	file := experimentFile(t, "katib-examples/metrics-collector/file-metrics-collector.yaml", func(obj map[string]any) {
+		swapTrainer(obj)
+		spec := dig(obj, "spec").(map[string]any)
+		spec["maxTrialCount"], spec["parallelTrialCount"] = 1, 1
+		// About 0.7 s per epoch: the kill comes after the third, long before the last.
+		jobContainer(obj)["command"] = []any{"/trainer", fmt.Sprintf("--epochs=%d", epochs), "--batch-size=32", "--num-train=20000",
+			"--num-test=1000", "--lr=${trialParameters.learningRate}", "--momentum=${trialParameters.momentum}",
+			"--metrics-file=/katib/mnist.log", "--metrics-file-style=pytorch"}
+	})
+	c := startKatib(t, nil, "run", "-f", file, "-n", ns)
+
+	pod, id := "", ""
+	deadline := time.Now().Add(2 * time.Minute)
+	for id == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the collector did not forward 3 epochs within 2 minutes; the client printed:\n%s", c.kill(t))
+		}
+		time.Sleep(200 * time.Millisecond)
+		var pods corev1.PodList
+		if err := json.Unmarshal([]byte(kubectlTB(t, "get", "pods", "-n", ns, "-o", "json")), &pods); err != nil || len(pods.Items) == 0 {
+			continue
+		}
+		p := pods.Items[0]
+		for _, cs := range p.Status.InitContainerStatuses {
+			if cs.Name != collectorContainer || cs.State.Running == nil {
+				continue
+			}
+			out, _, err := runKubectl("logs", "-n", ns, p.Name, "-c", collectorContainer)
+			if err == nil && strings.Count(out, "metricName: accuracy") >= 3 {
+				pod, id = p.Name, strings.TrimPrefix(cs.ContainerID, "containerd://")
+			}
+		}
+	}
+	if out, err := exec.Command("ctr", "-a", sock, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", id).CombinedOutput(); err != nil {
+		t.Fatalf("killing the collector: %v\n%s", err, out)
+	}
+	code, out := c.wait(t, 5*time.Minute)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, c.stderr.String())
+	}
+
+	restarts := kubectlTB(t, "get", "pod", "-n", ns, pod, "-o", "jsonpath={.status.initContainerStatuses[0].restartCount}")
+	if restarts == "0" || restarts == "" {
+		t.Fatalf("the collector was not restarted (restartCount %q): the kill did not happen as planned", restarts)
+	}
+	// The restarted collector printed the whole file again, so the engine had repeats to skip.
+	again := strings.Count(kubectlTB(t, "logs", "-n", ns, pod, "-c", collectorContainer), "metricName: accuracy")
+	trials := storedTrials(t, ns, "file-metrics-collector")
+	if len(trials) != 1 || trials[0].State != suggest.StateSucceeded {
+		t.Fatalf("want 1 succeeded trial, got %+v", trials)
+	}
+	tr := trials[0]
+	printed := epochLine.FindAllStringSubmatch(kubectlTB(t, "logs", "-n", ns, "job/"+tr.Name, "-c", "training-container"), -1)
+	if len(printed) != epochs || len(tr.Reports) != epochs {
+		t.Fatalf("the trainer printed %d epochs, the trial recorded %d reports: %v", len(printed), len(tr.Reports), tr.Reports)
+	}
+	for i, p := range printed {
+		if !sameNumber(strconv.FormatFloat(tr.Reports[i], 'f', -1, 64), p[2]) {
+			t.Errorf("epoch %d: recorded accuracy %v, the trainer printed %s", i+1, tr.Reports[i], p[2])
+		}
+	}
+	t.Logf("collector restarted %s time(s), its last run printed %d of the %d epochs again; the trial recorded each epoch once, as printed (best %v)",
+		restarts, again, epochs, *tr.Objective)
 }
