@@ -165,23 +165,28 @@ func TestRewrittenFileIsReadAgain(t *testing.T) {
 	}
 }
 
+// eventWriter creates an event file in dir (made if missing), closed when the test ends.
+func eventWriter(t *testing.T, dir string, at time.Time) *tfevents.Writer {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, tfevents.FileName(at, "host", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	w, err := tfevents.NewWriter(f, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 func TestEventFiles(t *testing.T) {
 	dir := t.TempDir()
 	write := func(sub string, at time.Time, scalars ...tfevents.Scalar) {
-		d := filepath.Join(dir, sub)
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Create(filepath.Join(d, tfevents.FileName(at, "host", 1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		w, err := tfevents.NewWriter(f, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WriteScalars(at, 1, scalars...); err != nil {
+		if err := eventWriter(t, filepath.Join(dir, sub), at).WriteScalars(at, 1, scalars...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,15 +283,7 @@ func TestRestartPrintsTheSameKeys(t *testing.T) {
 
 	dir := t.TempDir()
 	at := time.Unix(1700000000, 0)
-	f, err := os.Create(filepath.Join(dir, tfevents.FileName(at, "host", 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := tfevents.NewWriter(f, at)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := eventWriter(t, dir, at)
 	for step := int64(1); step <= 3; step++ {
 		if err := w.WriteScalars(at.Add(time.Duration(step)*time.Second), step, tfevents.Scalar{Tag: "accuracy", Value: 0.5}); err != nil {
 			t.Fatal(err)
