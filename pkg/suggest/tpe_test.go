@@ -209,13 +209,7 @@ func TestTPEGoodWeights(t *testing.T) {
 // weighting is a setting of both TPEs, checked with its field path like every other one.
 func TestTPEWeightingSetting(t *testing.T) {
 	for _, name := range []string{"tpe", "multivariate-tpe"} {
-		spec := &experiment.ExperimentSpec{
-			Parameters: []experiment.ParameterSpec{{Name: "x", ParameterType: experiment.ParameterTypeDouble,
-				FeasibleSpace: experiment.FeasibleSpace{Min: "0", Max: "1"}}},
-			Objective: &experiment.ObjectiveSpec{Type: experiment.ObjectiveTypeMaximize, ObjectiveMetricName: "y"},
-			Algorithm: &experiment.AlgorithmSpec{AlgorithmName: name, AlgorithmSettings: []experiment.AlgorithmSetting{
-				{Name: "weighting", Value: "uniform"}}},
-		}
+		spec := testSpec(name, map[string]string{"weighting": "uniform"}, dbl("x", "0", "1", ""))
 		if _, err := New(spec); err != nil {
 			t.Fatalf("%s weighting uniform: %v", name, err)
 		}
