@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	echo-metric [--sleep 2s] [--print LINE]... [--series NAME=START:END:COUNT]... [--interval 100ms] [--linger 1s] [--exit CODE] [--] [ARG]...
+//	echo-metric [--sleep 2s] [--print LINE]... [--series NAME=START:END:COUNT]... [--interval 100ms] [--linger 1s] [--exit CODE [--fail-once MARKER]] [--] [ARG]...
 //
 // It sleeps, then prints the --print and --series lines in the order the flags were given,
 // then each argument, one per line and unchanged (quotes, backslashes, "$" and embedded
@@ -13,6 +13,10 @@
 // container runtime may drop the end of a burst of output written just before the
 // container exits (containerd 1.6 does): lingering lets the runtime write all of it to the
 // log before the process ends.
+//
+// With --fail-once, --exit applies only to a run that finds no file MARKER, which the run
+// creates: on a volume that outlives the container (an emptyDir), a container the kubelet
+// restarts (restartPolicy OnFailure) fails once, then prints the same lines again and exits 0.
 //
 // A series prints COUNT lines NAME=VALUE whose values go in equal steps from START to END
 // (END alone when COUNT is 1), each rounded to 6 decimals and written in the shortest form
@@ -132,6 +136,7 @@ type config struct {
 	sleep, interval, linger time.Duration
 	items                   []item
 	exit                    int
+	failOnce                string
 }
 
 func main() {
@@ -143,11 +148,16 @@ func main() {
 		fmt.Fprintf(os.Stderr, "echo-metric: %v\n", err)
 		os.Exit(2)
 	}
+	exit, err := c.exitCode()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "echo-metric: %v\n", err)
+		os.Exit(1)
+	}
 	if err := emit(c, os.Stdout, time.Sleep); err != nil {
 		fmt.Fprintf(os.Stderr, "echo-metric: %v\n", err)
 		os.Exit(1)
 	}
-	os.Exit(c.exit)
+	os.Exit(exit)
 }
 
 func parse(args []string, stderr io.Writer) (config, error) {
@@ -164,6 +174,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.interval, "interval", 0, "pause between consecutive lines")
 	fs.DurationVar(&c.linger, "linger", 0, "wait this long after the last line before exiting")
 	fs.IntVar(&c.exit, "exit", 0, "exit status (0-255)")
+	fs.StringVar(&c.failOnce, "fail-once", "", "a marker file: --exit applies only while it does not exist, and the run creates it (later runs exit 0)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, "Usage: echo-metric [flags] [--] [ARG]...\n\nPrints the --print and --series lines in order, then each ARG, one per line, then exits.\n"+
@@ -189,6 +200,23 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	}
 	c.items = printed
 	return c, nil
+}
+
+// exitCode is the status this run ends with: --exit, unless --fail-once's marker says an
+// earlier run has failed already. The marker is made before any line is printed, so a run
+// killed half-way still counts as the failed one.
+func (c config) exitCode() (int, error) {
+	if c.failOnce == "" {
+		return c.exit, nil
+	}
+	f, err := os.OpenFile(c.failOnce, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("--fail-once: %w", err)
+	}
+	return c.exit, f.Close()
 }
 
 // emit writes each line with its own write call, so a reader following the log sees every

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -149,5 +150,23 @@ func TestUsageNamesSeries(t *testing.T) {
 		if !strings.Contains(help.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, help.String())
 		}
+	}
+}
+
+func TestFailOnce(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "failed")
+	c, err := parse([]string{"--exit", "3", "--fail-once", marker, "x"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run, want := range []int{3, 0, 0} {
+		got, err := c.exitCode()
+		if err != nil || got != want {
+			t.Fatalf("run %d: exit %d, %v; want %d", run+1, got, err, want)
+		}
+	}
+	c.failOnce = filepath.Join(marker, "not-a-dir", "m")
+	if _, err := c.exitCode(); err == nil {
+		t.Fatal("a marker that cannot be made is no error")
 	}
 }

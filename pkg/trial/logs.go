@@ -436,10 +436,13 @@ func (m *Monitor) podState(s *podStream) (present, terminated bool) {
 // out-of-memory kill), and the log of the next run is the one to read. Taking that pause for
 // the end would prove a log complete that is still being written, and record the metrics of
 // its first part.
+//
+// The same holds for a training container that failed under restartPolicy OnFailure: the
+// kubelet runs it again in the same pod, so its end counts only once the pod has finished.
 func primaryTerminated(pod *corev1.Pod, container string) bool {
 	for _, cs := range pod.Status.ContainerStatuses {
 		if cs.Name == container || container == "" {
-			return cs.State.Terminated != nil
+			return cs.State.Terminated != nil && !willRestart(pod, cs.State.Terminated.ExitCode)
 		}
 	}
 	for _, cs := range pod.Status.InitContainerStatuses {
@@ -448,6 +451,18 @@ func primaryTerminated(pod *corev1.Pod, container string) bool {
 		}
 	}
 	return false
+}
+
+// willRestart says whether the kubelet will run a regular container that failed with this
+// exit code again: under restartPolicy OnFailure, until the pod has finished (a Job that
+// gives up ends it). Under Always the container restarts after any exit and its pod never
+// finishes by itself, so waiting for that would wait for ever; there, as under Never, the
+// first end counts.
+func willRestart(pod *corev1.Pod, exitCode int32) bool {
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return false
+	}
+	return pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure && exitCode != 0
 }
 
 // restartable says whether the init container is a native sidecar (restartPolicy Always).

@@ -148,3 +148,48 @@ func TestCollectorKey(t *testing.T) {
 		}
 	}
 }
+
+// TestOnFailureRestart is a training container that fails under restartPolicy OnFailure and
+// that the kubelet runs again in the same pod: its first end is not the end of its log, and
+// the lines of the second run are read too.
+func TestOnFailureRestart(t *testing.T) {
+	const pod = "t1"
+	p := runningPod(pod, pod)
+	p.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	h := newHarness(t, PodKind, clock.RealClock{}, nil)
+	h.createPod(p)
+	first := []fakeLine{{at: at(1, 0), text: "epoch=1 accuracy=0.50"}}
+	second := []fakeLine{{at: at(5, 0), text: "epoch=1 accuracy=0.52"}, {at: at(6, 0), text: "epoch=2 accuracy=0.63"}}
+	h.printAll(pod, first)
+	h.waitLines(pod, 1)
+
+	setMain := func(state corev1.ContainerState, restarts int32) {
+		t.Helper()
+		ctx := context.Background()
+		cur, err := h.client.CoreV1().Pods(testNS).Get(ctx, pod, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Status.ContainerStatuses[0].State = state
+		cur.Status.ContainerStatuses[0].RestartCount = restarts
+		if _, err := h.client.CoreV1().Pods(testNS).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first run fails; until the kubelet starts the next, a read of the log ends at once.
+	h.logs.exit(pod)
+	setMain(corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}, 0)
+	select {
+	case ev := <-h.mon.Events():
+		t.Fatalf("event while the container restarts: %+v", ev)
+	case <-time.After(500 * time.Millisecond):
+	}
+	setMain(corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}, 1)
+	h.logs.update(pod, func(l *fakeLog) { l.exited = false })
+	h.printAll(pod, second)
+	h.waitLines(pod, 3)
+	h.logs.exit(pod)
+	h.succeedPod(pod)
+	h.waitCompleted(pod)
+	h.check(pod, true, append(first, second...), succeeded)
+}

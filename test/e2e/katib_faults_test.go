@@ -42,19 +42,31 @@ type seriesExperiment struct {
 	// of a burst of output written just before a container exits, which no reader of the
 	// log can recover (see README, "Metrics you can trust").
 	linger time.Duration
+	// failOnce makes the first run of each trial's container exit 3 after its series, under
+	// restartPolicy OnFailure: the kubelet runs it again in the same pod, and the second run
+	// prints the series again and succeeds.
+	failOnce bool
 }
 
 func (s seriesExperiment) file(t testing.TB) string {
 	t.Helper()
-	container := map[string]any{
-		"name": "main", "image": echoMetricImage, "imagePullPolicy": "Never",
-		"args": []any{"--series", fmt.Sprintf("accuracy=${trialParameters.low}:${trialParameters.top}:%d", s.count),
-			"--interval", s.interval.String(), "--linger", s.linger.String()},
-	}
+	args := []any{"--series", fmt.Sprintf("accuracy=${trialParameters.low}:${trialParameters.top}:%d", s.count),
+		"--interval", s.interval.String(), "--linger", s.linger.String()}
+	container := map[string]any{"name": "main", "image": echoMetricImage, "imagePullPolicy": "Never", "args": args}
 	podSpec := map[string]any{"restartPolicy": "Never", "terminationGracePeriodSeconds": 1, "containers": []any{container}}
+	if s.failOnce {
+		container["args"] = append(args, "--exit", "3", "--fail-once", "/state/failed")
+		container["volumeMounts"] = []any{map[string]any{"name": "state", "mountPath": "/state"}}
+		podSpec["restartPolicy"] = "OnFailure"
+		podSpec["volumes"] = []any{map[string]any{"name": "state", "emptyDir": map[string]any{}}}
+	}
 	trialSpec := map[string]any{"apiVersion": "v1", "kind": "Pod", "spec": podSpec}
 	if s.kind == "Job" {
-		trialSpec = map[string]any{"apiVersion": "batch/v1", "kind": "Job", "spec": map[string]any{"template": map[string]any{"spec": podSpec}}}
+		jobSpec := map[string]any{"template": map[string]any{"spec": podSpec}}
+		if s.failOnce {
+			jobSpec["backoffLimit"] = 3 // trial Jobs get 0 unless they say otherwise
+		}
+		trialSpec = map[string]any{"apiVersion": "batch/v1", "kind": "Job", "spec": jobSpec}
 	}
 	exp := map[string]any{
 		"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
@@ -393,6 +405,46 @@ func sleepUntil(at time.Time, since time.Time, minGap time.Duration) {
 // The API server is killed with SIGKILL while the first trials print, and started again a
 // second later: the client must ride through the outage (watches, log streams and saves all
 // fail meanwhile) and still record every value every trial printed.
+// TestFaultTrainerRestartedInPlace is a training container that fails under restartPolicy
+// OnFailure: the kubelet runs it again in the same pod. Its first end must not be taken for
+// the end of its log: the trial records the series of both runs, in order.
+func TestFaultTrainerRestartedInPlace(t *testing.T) {
+	ns := freshNamespace(t, "katib-fault-onfailure")
+	s := seriesExperiment{name: "restarted-in-place", kind: "Job", maxTrials: 2, parallel: 2, count: 5,
+		interval: 300 * time.Millisecond, linger: time.Second, retain: true, failOnce: true}
+	r := katib(t, "run", "-f", s.file(t), "-n", ns)
+	if r.code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	records := map[string][]float64{}
+	for _, tr := range storedTrials(t, ns, s.name) {
+		records[tr.Name] = tr.Reports
+	}
+	trials := getTrials(t, nil, ns, s.name)
+	if len(trials) != s.maxTrials {
+		t.Fatalf("want %d trials, got %d", s.maxTrials, len(trials))
+	}
+	for _, tr := range trials {
+		want, err := expectedSeries(t, tr, s.count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		restarts := kubectlTB(t, "get", "pods", "-n", ns, "-l", "job-name="+tr.Metadata.Name, "-o", "jsonpath={.items[0].status.containerStatuses[0].restartCount}")
+		got := records[tr.Metadata.Name]
+		var gotTexts []string
+		for _, v := range got {
+			gotTexts = append(gotTexts, seriesText(v))
+		}
+		wantTexts := append(append([]string(nil), want.texts...), want.texts...)
+		if tr.state() != "Succeeded" || restarts != "1" || strings.Join(gotTexts, " ") != strings.Join(wantTexts, " ") {
+			t.Errorf("trial %s: %s after %s restart(s), recorded %v; want Succeeded after 1 restart with both runs' series %v",
+				tr.Metadata.Name, tr.state(), restarts, gotTexts, wantTexts)
+			continue
+		}
+		t.Logf("trial %s: restarted once, recorded both runs' %d values (%s ... %s twice)", tr.Metadata.Name, len(got), want.first, want.last)
+	}
+}
+
 func TestFaultAPIServerKilled(t *testing.T) {
 	cluster := clusterDir(t)
 	pidFile := filepath.Join(cluster, "pids", "kube-apiserver.pid")
