@@ -30,11 +30,7 @@ func TestSidecarLog(t *testing.T) {
 	h.succeedPod(pod)
 	h.printAll(pod, trainLog[2:])
 	h.waitLines(pod, len(trainLog))
-	select {
-	case ev := <-h.mon.Events():
-		t.Fatalf("event before the sidecar ended: %+v", ev)
-	case <-time.After(300 * time.Millisecond):
-	}
+	h.noEvent("before the sidecar ended", 300*time.Millisecond)
 
 	// The sidecar drains and exits.
 	ctx := context.Background()
@@ -83,17 +79,9 @@ func TestSidecarRestart(t *testing.T) {
 	h.waitLines(pod, 2)
 
 	setSidecar := func(state corev1.ContainerState, restarts int32) {
-		t.Helper()
-		ctx := context.Background()
-		cur, err := h.client.CoreV1().Pods(testNS).Get(ctx, pod, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cur.Status.InitContainerStatuses[0].State = state
-		cur.Status.InitContainerStatuses[0].RestartCount = restarts
-		if _, err := h.client.CoreV1().Pods(testNS).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		h.setStatus(pod, func(st *corev1.PodStatus) {
+			st.InitContainerStatuses[0].State, st.InitContainerStatuses[0].RestartCount = state, restarts
+		})
 	}
 	// The collector is killed: its stream ends, the pod says so, and the next run prints
 	// the file again (the kubelet serves the new run's log, later timestamps).
@@ -104,11 +92,7 @@ func TestSidecarRestart(t *testing.T) {
 		{at: at(3, 0), text: "@7:0 epoch=1 accuracy=0.50"},
 		{at: at(3, 0), text: "@7:26 epoch=2 accuracy=0.61"},
 	})
-	select {
-	case ev := <-h.mon.Events():
-		t.Fatalf("event while the sidecar restarts: %+v", ev)
-	case <-time.After(500 * time.Millisecond):
-	}
+	h.noEvent("while the sidecar restarts", 500*time.Millisecond)
 	setSidecar(corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}, 1)
 	h.logs.update(pod, func(l *fakeLog) { l.exited = false })
 	h.printAll(pod, []fakeLine{{at: at(4, 0), text: "@7:52 epoch=3 accuracy=0.74"}})
@@ -164,26 +148,14 @@ func TestOnFailureRestart(t *testing.T) {
 	h.waitLines(pod, 1)
 
 	setMain := func(state corev1.ContainerState, restarts int32) {
-		t.Helper()
-		ctx := context.Background()
-		cur, err := h.client.CoreV1().Pods(testNS).Get(ctx, pod, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cur.Status.ContainerStatuses[0].State = state
-		cur.Status.ContainerStatuses[0].RestartCount = restarts
-		if _, err := h.client.CoreV1().Pods(testNS).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		h.setStatus(pod, func(st *corev1.PodStatus) {
+			st.ContainerStatuses[0].State, st.ContainerStatuses[0].RestartCount = state, restarts
+		})
 	}
 	// The first run fails; until the kubelet starts the next, a read of the log ends at once.
 	h.logs.exit(pod)
 	setMain(corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}, 0)
-	select {
-	case ev := <-h.mon.Events():
-		t.Fatalf("event while the container restarts: %+v", ev)
-	case <-time.After(500 * time.Millisecond):
-	}
+	h.noEvent("while the container restarts", 500*time.Millisecond)
 	setMain(corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}, 1)
 	h.logs.update(pod, func(l *fakeLog) { l.exited = false })
 	h.printAll(pod, second)
@@ -192,4 +164,28 @@ func TestOnFailureRestart(t *testing.T) {
 	h.succeedPod(pod)
 	h.waitCompleted(pod)
 	h.check(pod, true, append(first, second...), succeeded)
+}
+
+// setStatus changes the pod's status in the fake cluster, as the kubelet would.
+func (h *harness) setStatus(pod string, edit func(*corev1.PodStatus)) {
+	h.t.Helper()
+	ctx := context.Background()
+	cur, err := h.client.CoreV1().Pods(testNS).Get(ctx, pod, metav1.GetOptions{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	edit(&cur.Status)
+	if _, err := h.client.CoreV1().Pods(testNS).Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// noEvent fails the test if the monitor emits anything within d.
+func (h *harness) noEvent(when string, d time.Duration) {
+	h.t.Helper()
+	select {
+	case ev := <-h.mon.Events():
+		h.t.Fatalf("event %s: %+v", when, ev)
+	case <-time.After(d):
+	}
 }
