@@ -26,7 +26,10 @@ type fileSource struct {
 	// start is the offset of the line being read (the partial line's first byte).
 	start int64
 	// truncations counts how often the file was truncated in place; it is part of the
-	// key, since the offsets start again from 0.
+	// key, since the offsets start again from 0. It lives only as long as this run: a
+	// collector restarted after a truncation keys the new content as the old, and the
+	// engine would skip its lines up to the old content's last offset. Trainers append to
+	// their metrics file, so this needs a truncation and a collector crash in one trial.
 	truncations int
 }
 
