@@ -459,10 +459,16 @@ func primaryTerminated(pod *corev1.Pod, container string) bool {
 // finishes by itself, so waiting for that would wait for ever; there, as under Never, the
 // first end counts.
 func willRestart(pod *corev1.Pod, exitCode int32) bool {
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+	if podFinished(pod) {
 		return false
 	}
 	return pod.Spec.RestartPolicy == corev1.RestartPolicyOnFailure && exitCode != 0
+}
+
+// podFinished says whether the pod has reached a final phase: none of its containers runs
+// again.
+func podFinished(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
 
 // restartable says whether the init container is a native sidecar (restartPolicy Always).
@@ -478,7 +484,7 @@ func restartable(pod *corev1.Pod, container string) bool {
 // regularContainersEnded says whether every regular container has terminated, after which
 // the kubelet restarts no sidecar: it stops them. A finished pod has ended them all too.
 func regularContainersEnded(pod *corev1.Pod) bool {
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+	if podFinished(pod) {
 		return true
 	}
 	if len(pod.Status.ContainerStatuses) == 0 {

@@ -576,7 +576,7 @@ func sidecarRan(pod *corev1.Pod, container string) bool {
 }
 
 func containerRan(pod *corev1.Pod, container string) bool {
-	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+	if podFinished(pod) {
 		for _, cs := range pod.Status.ContainerStatuses {
 			if cs.Name == container || container == "" {
 				return cs.State.Terminated != nil || cs.LastTerminationState.Terminated != nil
